@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine (with only the .NET SDK) to where Platform builds and runs:
+# installs PostgreSQL, RabbitMQ and bubblewrap from Debian packages if missing, starts PostgreSQL and
+# RabbitMQ on loopback, creates the database, and packs the NuGet shim. Safe to run again and again.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[setup] %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+  command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+  command -v bwrap >/dev/null || missing+=(bubblewrap)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+start_postgres() {
+  local version
+  version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster "$version" main start
+  fi
+  for _ in $(seq 1 60); do
+    su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  su postgres -c "psql -qc \"alter user postgres password 'postgres'\"" >/dev/null
+  if ! su postgres -c "psql -qAtc \"select 1 from pg_database where datname = 'platform'\"" | grep -q 1; then
+    su postgres -c "createdb platform"
+  fi
+}
+
+start_rabbitmq() {
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    log "starting RabbitMQ"
+    # The Debian package may have started it under its service script; either way, wait for it.
+    (service rabbitmq-server start >/dev/null 2>&1 || rabbitmq-server -detached >/dev/null 2>&1) || true
+  fi
+  for _ in $(seq 1 120); do
+    rabbitmqctl -q await_startup >/dev/null 2>&1 && break
+    sleep 1
+  done
+  # The management API lets the tests create a virtual host per fixture.
+  rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  for _ in $(seq 1 120); do
+    curl -fsS -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  log "RabbitMQ management API did not come up"; return 1
+}
+
+pack_shim() {
+  if [ ! -f "$root/.packages/Patched.DistributedLock.Postgres.1.3.3.nupkg" ]; then
+    log "packing the Patched.DistributedLock.Postgres shim (see eng/shims)"
+    mkdir -p "$root/.packages"
+    dotnet pack "$root/eng/shims/Patched.DistributedLock.Postgres" -c Release -o "$root/.packages" --nologo -v q >/dev/null
+  fi
+}
+
+install_packages
+start_postgres
+start_rabbitmq
+pack_shim
+log "PostgreSQL on 127.0.0.1:5432 (database platform), RabbitMQ on 127.0.0.1:5672: ready"

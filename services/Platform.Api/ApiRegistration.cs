@@ -1,0 +1,31 @@
+using Platform.Api.Apps;
+using Platform.Api.Http;
+using Platform.Api.Tasks;
+
+namespace Platform.Api;
+
+internal static class ApiRegistration
+{
+    public static IHostApplicationBuilder AddApi(this IHostApplicationBuilder builder)
+    {
+        // Malformed JSON throws, so that BadRequestHandler can answer with a problem naming the field.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        return builder;
+    }
+
+    public static WebApplication UseApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static WebApplication MapApi(this WebApplication app)
+    {
+        var v3 = app.MapGroup("/v3");
+        v3.MapApps();
+        v3.MapTasks();
+        return app;
+    }
+}

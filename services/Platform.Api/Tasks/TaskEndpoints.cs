@@ -1,0 +1,103 @@
+using Marten;
+using MassTransit;
+using Microsoft.AspNetCore.Mvc;
+using Platform.Api.Http;
+using Platform.Contracts;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Logs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Api.Tasks;
+
+/// <summary>Running a task and reading its state, history and logs.</summary>
+internal static class TaskEndpoints
+{
+    public sealed record CreateTask(string? Command, string? Name, int? MemoryInMb, int? DiskInMb, Dictionary<string, string>? Env);
+
+    public static RouteGroupBuilder MapTasks(this RouteGroupBuilder v3)
+    {
+        v3.MapPost("/apps/{app}/tasks", Create);
+        v3.MapGet("/apps/{app}/tasks", ListForApp);
+        v3.MapGet("/tasks/{guid:guid}", Get);
+        v3.MapGet("/tasks/{guid:guid}/events", Events);
+        v3.MapGet("/tasks/{guid:guid}/logs", Logs);
+        return v3;
+    }
+
+    /// <summary>
+    /// Accepts a task: the stream's first event is written (the projection with it, in one transaction),
+    /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later.
+    /// </summary>
+    private static async Task<IResult> Create(
+        string app, CreateTask request, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
+        var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env);
+        var errors = TaskDefinition.Validate(overrides, registered);
+        if (errors.Count > 0) return Problems.Invalid(errors);
+
+        var taskId = NewId.NextSequentialGuid();
+        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app, ct), overrides, registered, clock.GetUtcNow());
+        session.Events.StartStream<AppTask>(taskId, accepted);
+        await session.SaveChangesAsync(ct);
+
+        await bus.Publish(new RunTask
+        {
+            TaskId = taskId,
+            App = accepted.App,
+            Command = accepted.Command,
+            Name = accepted.Name,
+            MemoryInMb = accepted.MemoryInMb,
+            DiskInMb = accepted.DiskInMb,
+            Env = accepted.Env,
+        }, ct);
+
+        return TypedResults.Accepted($"/v3/tasks/{taskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
+    }
+
+    private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<AppTask>(guid, ct) is { } task ? TypedResults.Ok(TaskResource.From(task)) : Problems.NotFound("Task", guid.ToString());
+
+    /// <summary>An app's tasks, newest first.</summary>
+    private static async Task<IResult> ListForApp(
+        string app, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+    {
+        if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
+        if (await session.LoadAsync<App>(app, ct) is null) return Problems.NotFound("App", app);
+        var query = session.Query<AppTask>().Where(t => t.App == app);
+        var total = await query.CountAsync(ct);
+        var tasks = await query.OrderByDescending(t => t.SequenceId).Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
+        return TypedResults.Ok(Page<TaskResource>.Of(tasks.Select(TaskResource.From).ToList(), total, request, $"/v3/apps/{app}/tasks"));
+    }
+
+    internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data);
+
+    /// <summary>The task's history: its stream's events, in order.</summary>
+    private static async Task<IResult> Events(Guid guid, IQuerySession session, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(guid, token: ct);
+        if (events.Count == 0) return Problems.NotFound("Task", guid.ToString());
+        return TypedResults.Ok(new
+        {
+            Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data)).ToList(),
+        });
+    }
+
+    internal sealed record LogLineResource(long Sequence, string Stream, DateTimeOffset Timestamp, string Line);
+
+    /// <summary>Recorded output, oldest first, paged by sequence: <c>?after=N&amp;limit=M</c>.</summary>
+    private static async Task<IResult> Logs(
+        Guid guid, IQuerySession session, TaskLogStore logs, long? after, int? limit, CancellationToken ct)
+    {
+        if (limit is < 1 or > 10_000) return Problems.Invalid("limit", "limit must be between 1 and 10000.");
+        if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
+        if (await session.LoadAsync<AppTask>(guid, ct) is null) return Problems.NotFound("Task", guid.ToString());
+        var lines = await logs.ReadAsync(guid, after ?? 0, limit ?? 1000, ct);
+        return TypedResults.Ok(new
+        {
+            Resources = lines.Select(l => new LogLineResource(l.Sequence, l.Stream == LogStream.Stdout ? "stdout" : "stderr", l.Timestamp, l.Line)).ToList(),
+            Next = lines.Count == (limit ?? 1000) ? new Link($"/v3/tasks/{guid}/logs?after={lines[^1].Sequence}&limit={limit ?? 1000}") : null,
+        });
+    }
+}

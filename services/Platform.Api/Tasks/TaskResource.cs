@@ -1,0 +1,43 @@
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Api.Tasks;
+
+/// <summary>A task in Cloud Foundry v3's shape (<c>guid</c>, <c>sequence_id</c>, <c>state</c>, <c>result.failure_reason</c> ...).</summary>
+internal sealed record TaskResource(
+    Guid Guid,
+    long SequenceId,
+    string Name,
+    string Command,
+    string State,
+    int MemoryInMb,
+    int DiskInMb,
+    TaskResult Result,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    TaskRelationships Relationships,
+    TaskLinks Links)
+{
+    public static TaskResource From(AppTask task) => new(
+        task.Id,
+        task.SequenceId,
+        task.Name,
+        task.Command,
+        task.State.ToWire(),
+        task.MemoryInMb,
+        task.DiskInMb,
+        new TaskResult(task.FailureReason, task.ExitCode),
+        task.CreatedAt,
+        task.UpdatedAt,
+        new TaskRelationships(new AppRelationship(new AppRef(task.App))),
+        new TaskLinks(new Http.Link($"/v3/tasks/{task.Id}"), new Http.Link($"/v3/apps/{task.App}"), new Http.Link($"/v3/tasks/{task.Id}/logs")));
+}
+
+internal sealed record TaskResult(string? FailureReason, int? ExitCode);
+
+internal sealed record TaskRelationships(AppRelationship App);
+
+internal sealed record AppRelationship(AppRef Data);
+
+internal sealed record AppRef(string Name);
+
+internal sealed record TaskLinks(Http.Link Self, Http.Link App, Http.Link Logs);

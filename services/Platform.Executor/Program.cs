@@ -1,0 +1,19 @@
+using MassTransit;
+using Platform.Executor;
+using Platform.Executor.Tasks.Running;
+using Platform.Messaging;
+using Platform.ServiceDefaults;
+using Platform.TaskStore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddTaskStore();
+builder.AddPlatformBus("executor", bus => bus.AddConsumer<RunTaskConsumer, RunTaskConsumerDefinition>());
+builder.AddExecutor();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+
+app.Run();

@@ -1,0 +1,13 @@
+namespace Platform.Executor.Tasks.Running;
+
+/// <summary>A task this executor won, with everything its process needs.</summary>
+internal sealed record ClaimedTask(
+    Guid TaskId,
+    string App,
+    long SequenceId,
+    string Name,
+    string Command,
+    int MemoryInMb,
+    int DiskInMb,
+    IReadOnlyDictionary<string, string> Environment,
+    DateTimeOffset ClaimedAt);

@@ -1,0 +1,43 @@
+using MassTransit;
+using Platform.Contracts;
+
+namespace Platform.Executor.Tasks.Running;
+
+/// <summary>
+/// Takes a RunTask when this executor has a free slot, claims it, announces <see cref="TaskStarted"/>, and
+/// hands the process to <see cref="TaskRunner"/>. The delivery is acknowledged as soon as the claim is
+/// stored, so a task that runs for hours never holds an unacknowledged message.
+/// </summary>
+internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : IConsumer<RunTask>
+{
+    public async Task Consume(ConsumeContext<RunTask> context)
+    {
+        var taskId = context.Message.TaskId ?? context.MessageId ?? NewId.NextGuid();
+        await runner.WaitForSlotAsync(context.CancellationToken);
+        ClaimedTask? task;
+        try
+        {
+            task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
+        }
+        catch
+        {
+            runner.ReleaseSlot();
+            throw;
+        }
+        if (task is null)
+        {
+            runner.ReleaseSlot();
+            return;
+        }
+
+        await context.Publish(new TaskStarted
+        {
+            TaskId = task.TaskId,
+            App = task.App,
+            SequenceId = task.SequenceId,
+            Executor = runner.ExecutorName,
+            StartedAt = task.ClaimedAt,
+        });
+        runner.Start(task);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Net.Mime;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Platform.Messaging;
+
+namespace Platform.Executor.Tasks.Running;
+
+internal sealed class RunTaskConsumerDefinition : ConsumerDefinition<RunTaskConsumer>
+{
+    private readonly ExecutorOptions _options;
+
+    public RunTaskConsumerDefinition(IOptions<ExecutorOptions> options)
+    {
+        _options = options.Value;
+        ConcurrentMessageLimit = _options.ClaimConcurrency;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<RunTaskConsumer> consumer, IRegistrationContext context)
+    {
+        endpoint.PrefetchCount = _options.ClaimConcurrency;
+        // Outside publishers may send bare JSON without a content type: read it as the RunTask itself.
+        endpoint.DefaultContentType = new ContentType(WireFormat.RawJsonContentType);
+        // Transient faults (the database restarting) are retried; a message that can never run is not.
+        endpoint.UseMessageRetry(r =>
+        {
+            r.Ignore<RunTaskRejected>();
+            r.Intervals(200, 1000, 5000);
+        });
+    }
+}

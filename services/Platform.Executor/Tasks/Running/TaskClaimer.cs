@@ -1,0 +1,65 @@
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Executor.Tasks.Running;
+
+/// <summary>
+/// Claims a task atomically in its event stream: the claim is appended at the version the executor read,
+/// so of two executors holding the same RunTask (a redelivery, a duplicate publish) exactly one wins.
+/// A RunTask from an outside publisher has no stream yet; then the stream is started with the accepted
+/// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
+/// </summary>
+internal sealed class TaskClaimer(
+    IDocumentStore store, AppSequences sequences, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
+{
+    /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
+    public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(message.App)) throw new RunTaskRejected("app", "app is required.");
+        await using var session = store.LightweightSession();
+        var app = await session.LoadAsync<App>(message.App, ct)
+                  ?? throw new RunTaskRejected("app", $"No app '{message.App}' is registered.");
+
+        var stream = await session.Events.FetchForWriting<AppTask>(taskId, ct);
+        var now = clock.GetUtcNow();
+        AppTask task;
+        if (stream.Aggregate is null)
+        {
+            var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env);
+            var errors = TaskDefinition.Validate(overrides, app);
+            if (errors.Count > 0) throw new RunTaskRejected(errors);
+            var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
+            stream.AppendOne(accepted);
+            task = TaskLifecycle.Accept(accepted);
+        }
+        else if (TaskLifecycle.CanClaim(stream.Aggregate))
+        {
+            task = stream.Aggregate;
+        }
+        else
+        {
+            logger.LogInformation("Task {TaskId} is already {State}; dropping this delivery", taskId, stream.Aggregate.State);
+            return null;
+        }
+
+        stream.AppendOne(new TaskClaimed(taskId, options.Value.Name, now));
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (Exception ex) when (ex is JasperFx.ConcurrencyException or ExistingStreamIdCollisionException)
+        {
+            logger.LogInformation("Task {TaskId} was claimed by another delivery; dropping this one", taskId);
+            return null;
+        }
+
+        // The task's own variables override the app's.
+        var environment = new Dictionary<string, string>(app.Env);
+        foreach (var (name, value) in task.Env) environment[name] = value;
+        return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, now);
+    }
+}

@@ -1,0 +1,44 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Messaging;
+
+public static class BusRegistration
+{
+    /// <summary>
+    /// MassTransit over RabbitMQ with the platform's conventions: queues prefixed with the service's name
+    /// (so two services never share a queue by accident), fixed exchange names for the contracts, durable
+    /// queues and persistent messages with publisher confirms (MassTransit's RabbitMQ defaults), and bare
+    /// JSON accepted beside MassTransit's envelope for outside publishers.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformBus(
+        this IHostApplicationBuilder builder, string queuePrefix, Action<IBusRegistrationConfigurator>? consumers = null)
+    {
+        builder.Services.AddOptions<RabbitMqOptions>()
+            .Bind(builder.Configuration.GetSection(RabbitMqOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));
+            consumers?.Invoke(bus);
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                cfg.Host(options.Host, (ushort)options.Port, options.VirtualHost, h =>
+                {
+                    h.Username(options.Username);
+                    h.Password(options.Password);
+                    h.PublisherConfirmation = true;
+                });
+                WireFormat.ApplyEntityNames(cfg);
+                cfg.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: false);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+}

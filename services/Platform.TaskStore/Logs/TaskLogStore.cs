@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Platform.TaskStore.Logs;
+
+/// <summary>
+/// Task output in a plain table beside the event store: lines are many and small, so they are written in
+/// batches with binary COPY (one round trip per batch) rather than as events or documents.
+/// </summary>
+public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
+{
+    private readonly string _table = $"{options.Value.Schema}.{TaskLogTable.Name}";
+
+    public async Task AppendAsync(IReadOnlyList<TaskLogLine> lines, CancellationToken cancellationToken)
+    {
+        if (lines.Count == 0) return;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var writer = await connection.BeginBinaryImportAsync(
+            $"copy {_table} (task_id, seq, stream, at, line) from stdin (format binary)", cancellationToken);
+        foreach (var line in lines)
+        {
+            await writer.StartRowAsync(cancellationToken);
+            await writer.WriteAsync(line.TaskId, NpgsqlDbType.Uuid, cancellationToken);
+            await writer.WriteAsync(line.Sequence, NpgsqlDbType.Bigint, cancellationToken);
+            await writer.WriteAsync((short)line.Stream, NpgsqlDbType.Smallint, cancellationToken);
+            await writer.WriteAsync(line.Timestamp, NpgsqlDbType.TimestampTz, cancellationToken);
+            await writer.WriteAsync(line.Line, NpgsqlDbType.Text, cancellationToken);
+        }
+        await writer.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Lines of one task after <paramref name="afterSequence"/>, in order, at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<TaskLogLine>> ReadAsync(Guid taskId, long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"select seq, stream, at, line from {_table} where task_id = $1 and seq > $2 order by seq limit $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var lines = new List<TaskLogLine>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(new TaskLogLine(taskId, reader.GetInt64(0), (LogStream)reader.GetInt16(1),
+                reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3)));
+        }
+        return lines;
+    }
+}
+
+internal static class TaskLogTable
+{
+    public const string Name = "task_logs";
+
+    public static Table Define(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, Name, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<Guid>("task_id").AsPrimaryKey();
+        table.AddColumn<long>("seq").AsPrimaryKey();
+        table.AddColumn("stream", "smallint").NotNull();
+        table.AddColumn("at", "timestamptz").NotNull();
+        table.AddColumn<string>("line").NotNull();
+        return table;
+    }
+}

@@ -1,0 +1,69 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Logs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.TaskStore;
+
+public static class TaskStoreRegistration
+{
+    /// <summary>
+    /// Marten over PostgreSQL with the platform's conventions: a stream per task keyed by its id, the
+    /// <see cref="AppTask"/> read model projected inline (so a read after a write sees it, and no async
+    /// daemon is needed), apps as documents, and the log and sequence tables beside them.
+    /// </summary>
+    public static IHostApplicationBuilder AddTaskStore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TaskStoreOptions>()
+            .Bind(builder.Configuration.GetSection(TaskStoreOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TaskStoreOptions>>().Value;
+            var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString);
+            dataSource.ConnectionStringBuilder.ApplicationName ??= builder.Environment.ApplicationName;
+            return dataSource.Build();
+        });
+
+        builder.Services.AddMarten(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<TaskStoreOptions>>().Value;
+                var store = new StoreOptions();
+                store.Connection(sp.GetRequiredService<NpgsqlDataSource>());
+                store.DatabaseSchemaName = options.Schema;
+                store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                store.Events.StreamIdentity = StreamIdentity.AsGuid;
+                // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
+                store.Events.AddEventType<TaskAccepted>();
+                store.Events.AddEventType<TaskClaimed>();
+                store.Events.AddEventType<TaskSucceeded>();
+                store.Events.AddEventType<TaskFailed>();
+                store.Events.MetadataConfig.CorrelationIdEnabled = true;
+                store.Events.MetadataConfig.CausationIdEnabled = true;
+                store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
+                store.Schema.For<AppTask>()
+                    .Index(x => x.App)
+                    .Index(x => x.State);
+                store.Schema.For<App>().Identity(x => x.Name);
+                store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
+                store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
+                return store;
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+
+        builder.Services.AddSingleton<TaskLogStore>();
+        builder.Services.AddSingleton<AppSequences>();
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
+        return builder;
+    }
+}

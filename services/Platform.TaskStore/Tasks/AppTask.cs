@@ -1,0 +1,39 @@
+using Marten.Events.Aggregation;
+
+namespace Platform.TaskStore.Tasks;
+
+/// <summary>
+/// The read model of one task, projected inline from its stream. Named AppTask, not Task, so that it
+/// never collides with <see cref="System.Threading.Tasks.Task"/>.
+/// </summary>
+public sealed class AppTask
+{
+    public Guid Id { get; set; }
+    public string App { get; set; } = "";
+    public long SequenceId { get; set; }
+    public string Name { get; set; } = "";
+    public string Command { get; set; } = "";
+    public int MemoryInMb { get; set; }
+    public int DiskInMb { get; set; }
+    public Dictionary<string, string> Env { get; set; } = new();
+    public TaskState State { get; set; }
+    public int? ExitCode { get; set; }
+    public string? FailureReason { get; set; }
+    public string? Executor { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+}
+
+/// <summary>Builds <see cref="AppTask"/> from a task stream; each step is a <see cref="TaskLifecycle"/> rule.</summary>
+public sealed class AppTaskProjection : SingleStreamProjection<AppTask, Guid>
+{
+    public static AppTask Create(TaskAccepted e) => TaskLifecycle.Accept(e);
+
+    public static AppTask Apply(TaskClaimed e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskSucceeded e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskFailed e, AppTask task) => TaskLifecycle.Apply(task, e);
+}

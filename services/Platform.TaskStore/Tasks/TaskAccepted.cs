@@ -1,0 +1,13 @@
+namespace Platform.TaskStore.Tasks;
+
+/// <summary>First event of every task stream: the platform accepted the task and will run it.</summary>
+public sealed record TaskAccepted(
+    Guid TaskId,
+    string App,
+    long SequenceId,
+    string Name,
+    string Command,
+    int MemoryInMb,
+    int DiskInMb,
+    IReadOnlyDictionary<string, string> Env,
+    DateTimeOffset AcceptedAt);

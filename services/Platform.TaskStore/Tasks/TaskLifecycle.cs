@@ -1,0 +1,63 @@
+namespace Platform.TaskStore.Tasks;
+
+/// <summary>
+/// The task state machine as pure functions: how each stored event moves a task, and what an executor
+/// may decide from a task's current state. A terminal state is never left, whatever arrives late.
+/// </summary>
+public static class TaskLifecycle
+{
+    public static AppTask Accept(TaskAccepted e) => new()
+    {
+        Id = e.TaskId,
+        App = e.App,
+        SequenceId = e.SequenceId,
+        Name = e.Name,
+        Command = e.Command,
+        MemoryInMb = e.MemoryInMb,
+        DiskInMb = e.DiskInMb,
+        Env = new Dictionary<string, string>(e.Env),
+        State = TaskState.Pending,
+        CreatedAt = e.AcceptedAt,
+        UpdatedAt = e.AcceptedAt,
+    };
+
+    public static AppTask Apply(AppTask task, TaskClaimed e)
+    {
+        if (task.State != TaskState.Pending) return task;
+        task.State = TaskState.Running;
+        task.Executor = e.Executor;
+        task.StartedAt = e.ClaimedAt;
+        task.UpdatedAt = e.ClaimedAt;
+        return task;
+    }
+
+    public static AppTask Apply(AppTask task, TaskSucceeded e)
+    {
+        if (task.State.IsTerminal()) return task;
+        task.State = TaskState.Succeeded;
+        task.ExitCode = e.ExitCode;
+        task.EndedAt = e.SucceededAt;
+        task.UpdatedAt = e.SucceededAt;
+        return task;
+    }
+
+    public static AppTask Apply(AppTask task, TaskFailed e)
+    {
+        if (task.State.IsTerminal()) return task;
+        task.State = TaskState.Failed;
+        task.ExitCode = e.ExitCode;
+        task.FailureReason = e.Reason;
+        task.EndedAt = e.FailedAt;
+        task.UpdatedAt = e.FailedAt;
+        return task;
+    }
+
+    /// <summary>An executor may claim only a task that is still pending; anything else is a duplicate delivery.</summary>
+    public static bool CanClaim(AppTask task) => task.State == TaskState.Pending;
+
+    /// <summary>The terminal event for a process that exited (or could not start).</summary>
+    public static object Complete(Guid taskId, int? exitCode, string? failureReason, DateTimeOffset at) =>
+        exitCode == 0 && failureReason is null
+            ? new TaskSucceeded(taskId, 0, at)
+            : new TaskFailed(taskId, exitCode, failureReason ?? $"exited with code {exitCode}", at);
+}

@@ -1,0 +1,19 @@
+namespace Platform.TaskStore.Tasks;
+
+/// <summary>The states of a task, as Cloud Foundry names them.</summary>
+public enum TaskState
+{
+    Pending,
+    Running,
+    Canceling,
+    Succeeded,
+    Failed,
+}
+
+public static class TaskStateNames
+{
+    /// <summary>The wire name, as Cloud Foundry's v3 API spells it (<c>PENDING</c>, <c>RUNNING</c> ...).</summary>
+    public static string ToWire(this TaskState state) => state.ToString().ToUpperInvariant();
+
+    public static bool IsTerminal(this TaskState state) => state is TaskState.Succeeded or TaskState.Failed;
+}

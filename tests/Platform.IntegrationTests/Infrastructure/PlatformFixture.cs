@@ -1,0 +1,124 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Platform.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A whole Platform: the Api, two Executors (competing consumers), the Scheduler and the Retention service,
+/// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
+/// </summary>
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    public const string ExecutorA = "executor-a";
+    public const string ExecutorB = "executor-b";
+
+    private readonly List<ServiceProcess> _services = [];
+
+    public ServerEndpoints Servers { get; private set; } = null!;
+    public string Isolation { get; } = TestServers.NewIsolationName();
+    public HttpClient Api { get; private set; } = null!;
+    public ServiceProcess ApiProcess => _services[0];
+    public IReadOnlyList<ServiceProcess> Services => _services;
+    public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
+
+    public async Task InitializeAsync()
+    {
+        Servers = await TestServers.GetAsync();
+        await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
+        var directory = Path.Combine(LogDirectory, Isolation);
+
+        // The Api starts first, alone, so that it creates the schema before the others race to.
+        _services.Add(ServiceProcess.Start("Api", Environment(), directory));
+        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
+        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
+        _services.Add(ServiceProcess.Start("Retention", Environment(), directory));
+        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
+
+        Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Dictionary<string, string> Environment(params (string Name, string Value)[] extra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["TaskStore__ConnectionString"] = Servers.PostgresConnectionString,
+            ["TaskStore__Schema"] = Isolation,
+            ["RabbitMq__Host"] = Servers.RabbitHost,
+            ["RabbitMq__Port"] = Servers.RabbitPort.ToString(),
+            ["RabbitMq__VirtualHost"] = Isolation,
+            ["RabbitMq__Username"] = Servers.RabbitUser,
+            ["RabbitMq__Password"] = Servers.RabbitPassword,
+            ["Executor__MaxConcurrentTasks"] = "2",
+            ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
+        };
+        foreach (var (name, value) in extra) environment[name] = value;
+        return environment;
+    }
+
+    /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
+    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null)
+    {
+        var name = "app-" + Guid.NewGuid().ToString("N")[..10];
+        var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
+        {
+            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb,
+        });
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return name;
+    }
+
+    /// <summary>POSTs a task and returns its guid.</summary>
+    public async Task<Guid> RunTaskAsync(string app, object? body = null)
+    {
+        var response = await Api.PostAsJsonAsync($"/v3/apps/{app}/tasks", body ?? new { });
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != 202) throw new InvalidOperationException($"run task: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!["guid"]!.GetValue<Guid>();
+    }
+
+    public async Task<JsonNode> GetTaskAsync(Guid id) =>
+        JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}"))!;
+
+    /// <summary>Polls the Api until the task is in a terminal state; fails with the task and service logs if it never gets there.</summary>
+    public async Task<JsonNode> WaitForEndAsync(Guid id, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        JsonNode? task = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Api.GetAsync($"/v3/tasks/{id}");
+            if (response.IsSuccessStatusCode)
+            {
+                task = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                if (task["state"]!.GetValue<string>() is "SUCCEEDED" or "FAILED") return task;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Task {id} did not end: {task?.ToJsonString()}\n{DescribeServices()}");
+    }
+
+    public async Task<JsonArray> GetLogsAsync(Guid id) =>
+        JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}/logs?limit=10000"))!["resources"]!.AsArray();
+
+    public string DescribeServices() =>
+        string.Join("\n", _services.Select(s => $"--- {s.Service} ({(s.HasExited ? "exited" : "running")}): {s.LogPath}\n{s.Tail(15)}"));
+
+    public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(Servers.PostgresConnectionString);
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
+        await RabbitMqVirtualHosts.DeleteAsync(Servers, Isolation);
+        await TestServers.DropSchemaAsync(Servers, Isolation);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
+{
+    public const string Name = "platform";
+}

@@ -1,0 +1,41 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+
+namespace Platform.IntegrationTests.Infrastructure;
+
+/// <summary>Makes and removes a RabbitMQ virtual host per fixture through the management API, so fixtures never share an exchange.</summary>
+public static class RabbitMqVirtualHosts
+{
+    private static HttpClient Client(ServerEndpoints servers)
+    {
+        var client = new HttpClient { BaseAddress = servers.RabbitManagement };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{servers.RabbitUser}:{servers.RabbitPassword}")));
+        return client;
+    }
+
+    public static async Task CreateAsync(ServerEndpoints servers, string vhost)
+    {
+        using var client = Client(servers);
+        (await client.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync($"api/permissions/{vhost}/{servers.RabbitUser}",
+            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+    }
+
+    public static async Task DeleteAsync(ServerEndpoints servers, string vhost)
+    {
+        using var client = Client(servers);
+        await client.DeleteAsync($"api/vhosts/{vhost}");
+    }
+
+    /// <summary>How many messages sit in a queue of the virtual host (the error queues, for example).</summary>
+    public static async Task<int> MessagesInAsync(ServerEndpoints servers, string vhost, string queue)
+    {
+        using var client = Client(servers);
+        var response = await client.GetAsync($"api/queues/{vhost}/{queue}");
+        if (!response.IsSuccessStatusCode) return 0;
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return body.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
+    }
+}

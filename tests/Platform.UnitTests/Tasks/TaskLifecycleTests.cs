@@ -1,0 +1,64 @@
+using Platform.TaskStore.Tasks;
+
+namespace Platform.UnitTests.Tasks;
+
+public sealed class TaskLifecycleTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly Guid Id = Guid.NewGuid();
+
+    private static AppTask Accepted() => TaskLifecycle.Accept(new TaskAccepted(
+        Id, "app", 7, "name", "echo hi", 256, 1024, new Dictionary<string, string> { ["A"] = "1" }, T0));
+
+    [Fact]
+    public void An_accepted_task_is_pending_and_carries_its_definition()
+    {
+        var task = Accepted();
+        Assert.Equal(TaskState.Pending, task.State);
+        Assert.Equal((7L, "echo hi", 256, 1024), (task.SequenceId, task.Command, task.MemoryInMb, task.DiskInMb));
+        Assert.Equal(T0, task.CreatedAt);
+        Assert.True(TaskLifecycle.CanClaim(task));
+    }
+
+    [Fact]
+    public void A_claim_moves_a_pending_task_to_running_and_a_second_claim_is_refused()
+    {
+        var task = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0.AddSeconds(1)));
+        Assert.Equal(TaskState.Running, task.State);
+        Assert.Equal("executor-a", task.Executor);
+        Assert.False(TaskLifecycle.CanClaim(task));
+
+        task = TaskLifecycle.Apply(task, new TaskClaimed(Id, "executor-b", T0.AddSeconds(2)));
+        Assert.Equal("executor-a", task.Executor);
+    }
+
+    [Fact]
+    public void Exit_code_zero_is_success_and_anything_else_a_failure_with_the_code_in_the_reason()
+    {
+        Assert.IsType<TaskSucceeded>(TaskLifecycle.Complete(Id, 0, null, T0));
+        var failed = Assert.IsType<TaskFailed>(TaskLifecycle.Complete(Id, 3, null, T0));
+        Assert.Equal("exited with code 3", failed.Reason);
+        var terminated = Assert.IsType<TaskFailed>(TaskLifecycle.Complete(Id, 0, "task was cancelled", T0));
+        Assert.Equal("task was cancelled", terminated.Reason);
+    }
+
+    [Fact]
+    public void A_terminal_state_is_never_overwritten_by_a_late_event()
+    {
+        var task = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0));
+        task = TaskLifecycle.Apply(task, new TaskFailed(Id, 3, "exited with code 3", T0.AddSeconds(5)));
+
+        task = TaskLifecycle.Apply(task, new TaskSucceeded(Id, 0, T0.AddSeconds(6)));
+        task = TaskLifecycle.Apply(task, new TaskClaimed(Id, "executor-b", T0.AddSeconds(7)));
+
+        Assert.Equal(TaskState.Failed, task.State);
+        Assert.Equal("exited with code 3", task.FailureReason);
+        Assert.Equal(T0.AddSeconds(5), task.EndedAt);
+    }
+
+    [Fact]
+    public void States_have_cloud_foundry_wire_names()
+    {
+        Assert.Equal(["PENDING", "RUNNING", "CANCELING", "SUCCEEDED", "FAILED"], Enum.GetValues<TaskState>().Select(s => s.ToWire()));
+    }
+}
