@@ -37,15 +37,17 @@ for service in Api Executor Scheduler Retention; do
   echo "$service healthy on http://127.0.0.1:$port (log: .run/$service.log)"
 done
 
+# A demo app, so that the first task is one curl away. Registering it again on a second run is a 409: fine.
+curl -s -o /dev/null -X POST http://127.0.0.1:8080/v3/apps -H 'content-type: application/json' \
+  -d '{"name":"hello","command":"echo hello from $PLATFORM_APP_NAME task $PLATFORM_TASK_NAME"}' || true
+
 cat <<'EOM'
 
 Platform is running. API: http://127.0.0.1:8080
 
-Run a first task:
-  curl -s -X POST http://127.0.0.1:8080/v3/apps -H 'content-type: application/json' \
-    -d '{"name":"hello","command":"echo hello from $PLATFORM_APP_NAME"}'
+Run a first task (of the demo app "hello"):
   curl -s -X POST http://127.0.0.1:8080/v3/apps/hello/tasks -H 'content-type: application/json' -d '{}'
-then GET /v3/tasks/<guid> and /v3/tasks/<guid>/logs. Ctrl-C stops everything.
+then GET http://127.0.0.1:8080/v3/tasks/<guid> and /v3/tasks/<guid>/logs. Ctrl-C stops everything.
 EOM
 wait -n "${pids[@]}" || true
 echo "a service exited; see $logs" >&2
