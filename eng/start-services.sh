@@ -14,7 +14,8 @@ stop() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 for service in Api Executor Scheduler Retention; do
   port="${ports[$service]}"
