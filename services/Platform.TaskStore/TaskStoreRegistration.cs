@@ -1,4 +1,5 @@
 using JasperFx;
+using Weasel.Core;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -41,6 +42,8 @@ public static class TaskStoreRegistration
                 store.Connection(sp.GetRequiredService<NpgsqlDataSource>());
                 store.DatabaseSchemaName = options.Schema;
                 store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
+                store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
                 store.Events.StreamIdentity = StreamIdentity.AsGuid;
                 // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
                 store.Events.AddEventType<TaskAccepted>();
@@ -63,6 +66,7 @@ public static class TaskStoreRegistration
 
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
+        builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
     }

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.TaskStore.Logs;
+
+namespace Platform.TaskStore.Tasks;
+
+/// <summary>
+/// The one way tasks are deleted (retention, job deletion, forced app deletion): each task's event stream,
+/// its <see cref="AppTask"/> row and its log lines go together, in one transaction, for a whole batch of
+/// ids at once (a handful of statements per batch, not round trips per task or per line). Only tasks in a
+/// terminal state are deleted: a task that is still pending or running is left alone, whatever the caller
+/// asked, so that nothing in flight loses its history.
+/// </summary>
+public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
+{
+    /// <summary>Marten's table for the <see cref="AppTask"/> documents.</summary>
+    public const string AppTaskTable = "mt_doc_apptask";
+
+    private readonly string _schema = options.Value.Schema;
+
+    /// <returns>The ids that were deleted (terminal tasks among <paramref name="taskIds"/> that still existed).</returns>
+    public async Task<IReadOnlyList<Guid>> DeleteAsync(IReadOnlyCollection<Guid> taskIds, CancellationToken ct)
+    {
+        if (taskIds.Count == 0) return [];
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var deleted = new List<Guid>(taskIds.Count);
+        // Lock and delete the read-model rows first: that decides which tasks go, and a concurrent deleter
+        // (a second Retention replica) finds them gone instead of deleting them twice.
+        await using (var command = new NpgsqlCommand(
+            $"delete from {_schema}.{AppTaskTable} where id = any($1) and data ->> 'State' in ('Succeeded', 'Failed') returning id", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = taskIds.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) deleted.Add(reader.GetGuid(0));
+        }
+        if (deleted.Count > 0)
+        {
+            var ids = deleted.ToArray();
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command($"delete from {_schema}.mt_events where stream_id = any($1)", ids),
+                    Command($"delete from {_schema}.mt_streams where id = any($1)", ids),
+                    Command($"delete from {_schema}.{TaskLogTable.Name} where task_id = any($1)", ids),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return deleted;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, Guid[] ids) =>
+        new(sql) { Parameters = { new NpgsqlParameter { Value = ids } } };
+}
