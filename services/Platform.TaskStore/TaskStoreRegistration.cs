@@ -48,6 +48,7 @@ public static class TaskStoreRegistration
                 // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
                 store.Events.AddEventType<TaskAccepted>();
                 store.Events.AddEventType<TaskClaimed>();
+                store.Events.AddEventType<TaskCancelRequested>();
                 store.Events.AddEventType<TaskSucceeded>();
                 store.Events.AddEventType<TaskFailed>();
                 store.Events.MetadataConfig.CorrelationIdEnabled = true;

@@ -24,6 +24,9 @@ public sealed class AppTask
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+    public int? TimeoutSeconds { get; set; }
+    public int? TerminationGracePeriodSeconds { get; set; }
+    public string? CancelReason { get; set; }
 }
 
 /// <summary>Builds <see cref="AppTask"/> from a task stream; each step is a <see cref="TaskLifecycle"/> rule.</summary>
@@ -32,6 +35,8 @@ public sealed class AppTaskProjection : SingleStreamProjection<AppTask, Guid>
     public static AppTask Create(TaskAccepted e) => TaskLifecycle.Accept(e);
 
     public static AppTask Apply(TaskClaimed e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskCancelRequested e, AppTask task) => TaskLifecycle.Apply(task, e);
 
     public static AppTask Apply(TaskSucceeded e, AppTask task) => TaskLifecycle.Apply(task, e);
 

@@ -10,4 +10,6 @@ public sealed record TaskAccepted(
     int MemoryInMb,
     int DiskInMb,
     IReadOnlyDictionary<string, string> Env,
-    DateTimeOffset AcceptedAt);
+    DateTimeOffset AcceptedAt,
+    int? TimeoutSeconds = null,
+    int? TerminationGracePeriodSeconds = null);
