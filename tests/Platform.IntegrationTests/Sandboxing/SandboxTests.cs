@@ -1,0 +1,78 @@
+using Platform.IntegrationTests.Infrastructure;
+
+namespace Platform.IntegrationTests.Sandboxing;
+
+/// <summary>Each task runs isolated, and its limits hold (the executors here run sandboxed: bubblewrap and cgroup v1 or v2).</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class SandboxTests(PlatformFixture platform)
+{
+    [Fact]
+    public async Task A_task_over_its_memory_limit_is_killed_and_fails_saying_so()
+    {
+        var app = await platform.RegisterAppAsync();
+        // Holds about 200 MB in a shell variable, far over the 32 MB limit.
+        var id = await platform.RunTaskAsync(app, new { command = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived ${#x}", memory_in_mb = 32 });
+
+        var task = await platform.WaitForEndAsync(id);
+
+        Assert.Equal("FAILED", task["state"]!.GetValue<string>());
+        Assert.Contains("memory limit of 32 MB exceeded", task["result"]!["failure_reason"]!.GetValue<string>());
+        Assert.DoesNotContain(await platform.GetLogsAsync(id), l => l!["line"]!.GetValue<string>().StartsWith("survived"));
+    }
+
+    [Fact]
+    public async Task A_task_within_its_memory_limit_is_not_killed()
+    {
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new { command = "x=$(head -c 20000000 /dev/zero | tr '\\0' a); echo kept ${#x}", memory_in_mb = 256 });
+
+        var task = await platform.WaitForEndAsync(id);
+
+        Assert.Equal("SUCCEEDED", task["state"]!.GetValue<string>());
+        Assert.Equal("kept 20000000", (await platform.GetLogsAsync(id)).Single()!["line"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Writes_past_the_disk_limit_fail_inside_the_task_with_enospc()
+    {
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new
+        {
+            command = "dd if=/dev/zero of=big bs=1048576 count=16 2>&1; echo \"dd exit $?\"; ls -l big | awk '{print \"size\", $5}'",
+            disk_in_mb = 8, memory_in_mb = 256,
+        });
+
+        await platform.WaitForEndAsync(id);
+        var lines = (await platform.GetLogsAsync(id)).Select(l => l!["line"]!.GetValue<string>()).ToList();
+
+        Assert.Contains(lines, l => l.Contains("No space left on device"));
+        Assert.Contains("dd exit 1", lines);
+        var size = long.Parse(lines.Single(l => l.StartsWith("size ")).Split(' ')[1]);
+        Assert.True(size <= 8L * 1024 * 1024, $"the file grew to {size} bytes, past the 8 MB limit");
+    }
+
+    [Fact]
+    public async Task A_task_sees_only_its_own_scratch_directory_and_processes_and_cannot_write_elsewhere()
+    {
+        var app = await platform.RegisterAppAsync();
+        var neighbour = await platform.RunTaskAsync(app, new { command = "echo mine > /home/task/neighbour-file; sleep 3" });
+        await Task.Delay(500);
+        var id = await platform.RunTaskAsync(app, new
+        {
+            command = "pwd; ls -A /home/task; touch /etc/platform-test 2>/dev/null && echo wrote-etc || echo etc-read-only; " +
+                      "echo tmp > /tmp/t && cat /home/task/tmp/t; echo processes $(ls /proc | grep -c '^[0-9]')",
+        });
+
+        await platform.WaitForEndAsync(id);
+        var lines = (await platform.GetLogsAsync(id)).Select(l => l!["line"]!.GetValue<string>()).ToList();
+
+        Assert.Equal("/home/task", lines[0]);
+        Assert.Equal("tmp", lines[1]); // only its own tmp: nothing of the neighbour's scratch
+        Assert.Equal("etc-read-only", lines[2]);
+        Assert.Equal("tmp", lines[3]); // /tmp lives inside the task's own scratch
+        var processes = int.Parse(lines[4].Split(' ')[1]);
+        Assert.True(processes < 8, $"the task saw {processes} processes: not its own PID namespace");
+        Assert.False(File.Exists("/etc/platform-test"));
+        await platform.WaitForEndAsync(neighbour);
+    }
+}
