@@ -1,6 +1,7 @@
 using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Tasks;
+using Platform.Api.Tasks.Cancelling;
 
 namespace Platform.Api;
 
@@ -11,6 +12,8 @@ internal static class ApiRegistration
         // Malformed JSON throws, so that BadRequestHandler can answer with a problem naming the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddScoped<TaskCancellation>();
+        builder.Services.AddScoped<AppDeletion>();
         return builder;
     }
 

@@ -57,7 +57,8 @@ public static class TaskStoreRegistration
                 store.Schema.For<AppTask>()
                     .Index(x => x.App)
                     .Index(x => x.State);
-                store.Schema.For<App>().Identity(x => x.Name);
+                // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
+                store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
                 store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
                 store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
                 return store;

@@ -1,24 +1,34 @@
 using System.Text.RegularExpressions;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Apps;
 
-/// <summary>Registering an app, and reading apps back: <c>/v3/apps</c>.</summary>
+/// <summary>Registering, changing, reading and deleting apps: <c>/v3/apps</c>.</summary>
 internal static partial class AppEndpoints
 {
     public const int DefaultMemoryInMb = 256;
     public const int DefaultDiskInMb = 1024;
 
-    public sealed record RegisterApp(string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb);
+    public sealed record RegisterApp(
+        string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
+        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null);
+
+    /// <summary>A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets.</summary>
+    public sealed record UpdateApp(
+        string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image);
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
         v3.MapPost("/apps", Register);
         v3.MapGet("/apps", List);
         v3.MapGet("/apps/{name}", Get);
+        v3.MapPatch("/apps/{name}", Update);
+        v3.MapDelete("/apps/{name}", Delete);
+        v3.MapAppEnvironment();
         return v3;
     }
 
@@ -30,15 +40,30 @@ internal static partial class AppEndpoints
             errors["name"] = ["name is required."];
         else if (!NamePattern().IsMatch(request.Name))
             errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
-        if (request.Command is { Length: > TaskDefinition.MaxCommandLength })
-            errors["command"] = [$"command must be at most {TaskDefinition.MaxCommandLength} characters."];
-        if (TaskDefinition.LimitError("memory_in_mb", request.MemoryInMb, TaskDefinition.MaxMemoryInMb) is { } memory)
-            errors["memory_in_mb"] = [memory];
-        if (TaskDefinition.LimitError("disk_in_mb", request.DiskInMb, TaskDefinition.MaxDiskInMb) is { } disk)
-            errors["disk_in_mb"] = [disk];
-        if (request.Env is not null && EnvironmentNames.Invalid(request.Env.Keys) is { } env)
-            errors["env"] = [env];
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys);
         return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(UpdateApp request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys);
+        return errors;
+    }
+
+    private static void ValidateSettings(
+        Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv)
+    {
+        if (command is { Length: > TaskDefinition.MaxCommandLength })
+            errors["command"] = [$"command must be at most {TaskDefinition.MaxCommandLength} characters."];
+        if (TaskDefinition.LimitError("memory_in_mb", memory, TaskDefinition.MaxMemoryInMb) is { } memoryError)
+            errors["memory_in_mb"] = [memoryError];
+        if (TaskDefinition.LimitError("disk_in_mb", disk, TaskDefinition.MaxDiskInMb) is { } diskError)
+            errors["disk_in_mb"] = [diskError];
+        if (env is not null && EnvironmentNames.Invalid(env) is { } envError)
+            errors["env"] = [envError];
+        if (secretEnv is not null && EnvironmentNames.Invalid(secretEnv) is { } secretError)
+            errors["secret_env"] = [secretError];
     }
 
     private static async Task<IResult> Register(RegisterApp request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
@@ -51,8 +76,11 @@ internal static partial class AppEndpoints
             Name = request.Name!,
             Command = request.Command ?? "",
             Env = request.Env ?? new(),
+            SecretEnv = request.SecretEnv ?? new(),
             MemoryInMb = request.MemoryInMb ?? DefaultMemoryInMb,
             DiskInMb = request.DiskInMb ?? DefaultDiskInMb,
+            TasksOnly = request.TasksOnly ?? false,
+            Image = request.Image,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -69,7 +97,7 @@ internal static partial class AppEndpoints
         return TypedResults.Created($"/v3/apps/{app.Name}", AppResource.From(app));
     }
 
-    private static async Task<IResult> List(IQuerySession session, int? page, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+    private static async Task<IResult> List(IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
         var total = await session.Query<App>().CountAsync(ct);
@@ -79,6 +107,31 @@ internal static partial class AppEndpoints
 
     private static async Task<IResult> Get(string name, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<App>(name, ct) is { } app ? TypedResults.Ok(AppResource.From(app)) : Problems.NotFound("App", name);
+
+    private static async Task<IResult> Update(string name, UpdateApp request, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = Validate(request);
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        return await AppChanges.ApplyAsync(store, name, clock, app =>
+        {
+            app.Command = request.Command ?? app.Command;
+            app.MemoryInMb = request.MemoryInMb ?? app.MemoryInMb;
+            app.DiskInMb = request.DiskInMb ?? app.DiskInMb;
+            app.TasksOnly = request.TasksOnly ?? app.TasksOnly;
+            app.Image = request.Image ?? app.Image;
+            AppChanges.Merge(app.SecretEnv, request.SecretEnv);
+        }, app => TypedResults.Ok(AppResource.From(app)), ct);
+    }
+
+    /// <summary>409 while the app has unfinished tasks, unless <c>force=true</c>: then they are terminated first.</summary>
+    private static async Task<IResult> Delete(string name, bool? force, AppDeletion deletion, CancellationToken ct) =>
+        await deletion.DeleteAsync(name, force ?? false, ct) switch
+        {
+            AppDeletion.Result.NotFound => Problems.NotFound("App", name),
+            AppDeletion.Result.HasUnfinishedTasks => Problems.Conflict($"App '{name}' has tasks that have not ended; cancel them, or delete with ?force=true to terminate them first."),
+            AppDeletion.Result.TasksDidNotEnd => Problems.Conflict($"App '{name}' still has tasks that did not end after being terminated; try again."),
+            _ => TypedResults.NoContent(),
+        };
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex NamePattern();

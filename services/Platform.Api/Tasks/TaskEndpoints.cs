@@ -3,9 +3,9 @@ using MassTransit;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Logs;
 using Platform.Contracts;
 using Platform.TaskStore.Apps;
-using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Tasks;
@@ -23,7 +23,7 @@ internal static class TaskEndpoints
         v3.MapGet("/apps/{app}/tasks", ListForApp);
         v3.MapGet("/tasks/{guid:guid}", Get);
         v3.MapGet("/tasks/{guid:guid}/events", Events);
-        v3.MapGet("/tasks/{guid:guid}/logs", Logs);
+        v3.MapTaskLogs();
         v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel);
         return v3;
     }
@@ -88,23 +88,6 @@ internal static class TaskEndpoints
         return TypedResults.Ok(new
         {
             Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data)).ToList(),
-        });
-    }
-
-    internal sealed record LogLineResource(long Sequence, string Stream, DateTimeOffset Timestamp, string Line);
-
-    /// <summary>Recorded output, oldest first, paged by sequence: <c>?after=N&amp;limit=M</c>.</summary>
-    private static async Task<IResult> Logs(
-        Guid guid, IQuerySession session, TaskLogStore logs, long? after, int? limit, CancellationToken ct)
-    {
-        if (limit is < 1 or > 10_000) return Problems.Invalid("limit", "limit must be between 1 and 10000.");
-        if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
-        if (await session.LoadAsync<AppTask>(guid, ct) is null) return Problems.NotFound("Task", guid.ToString());
-        var lines = await logs.ReadAsync(guid, after ?? 0, limit ?? 1000, ct);
-        return TypedResults.Ok(new
-        {
-            Resources = lines.Select(l => new LogLineResource(l.Sequence, l.Stream == LogStream.Stdout ? "stdout" : "stderr", l.Timestamp, l.Line)).ToList(),
-            Next = lines.Count == (limit ?? 1000) ? new Link($"/v3/tasks/{guid}/logs?after={lines[^1].Sequence}&limit={limit ?? 1000}") : null,
         });
     }
 }

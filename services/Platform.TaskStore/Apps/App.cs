@@ -9,6 +9,15 @@ public sealed class App
     public string Name { get; set; } = "";
     public string Command { get; set; } = "";
     public Dictionary<string, string> Env { get; set; } = new();
+
+    /// <summary>Variables delivered only to task processes: the API shows their names, never their values.</summary>
+    public Dictionary<string, string> SecretEnv { get; set; } = new();
+
+    /// <summary>Registered for tasks only (Kf's <c>push --task</c>). Platform never runs apps as long-running processes; recorded for clients that set it.</summary>
+    public bool TasksOnly { get; set; }
+
+    /// <summary>The container image tasks run from on the Kubernetes runtime; unused by the local runtime.</summary>
+    public string? Image { get; set; }
     public int MemoryInMb { get; set; }
     public int DiskInMb { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -13,6 +13,31 @@ namespace Platform.TaskStore.Logs;
 public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
     private readonly string _table = $"{options.Value.Schema}.{TaskLogTable.Name}";
+    private readonly string _tasks = $"{options.Value.Schema}.{Platform.TaskStore.Tasks.AppTask.TableName}";
+
+    /// <summary>The newest <paramref name="limit"/> lines of all an app's tasks, oldest first (as <c>cf logs --recent</c>).</summary>
+    public async Task<IReadOnlyList<AppLogLine>> ReadRecentForAppAsync(string app, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+             select * from (
+               select l.task_id, t.data ->> 'Name', l.seq, l.stream, l.at, l.line
+               from {_table} l join {_tasks} t on t.id = l.task_id
+               where t.data ->> 'App' = $1
+               order by l.at desc, l.seq desc limit $2) recent
+             order by at, seq
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = app });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var lines = new List<AppLogLine>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(new AppLogLine(reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2), (LogStream)reader.GetInt16(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5)));
+        }
+        return lines;
+    }
 
     public async Task AppendAsync(IReadOnlyList<TaskLogLine> lines, CancellationToken cancellationToken)
     {
@@ -50,6 +75,9 @@ public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStore
         return lines;
     }
 }
+
+/// <summary>One line of an app's combined log, tagged with the task that printed it.</summary>
+public sealed record AppLogLine(Guid TaskId, string TaskName, long Sequence, LogStream Stream, DateTimeOffset Timestamp, string Line);
 
 internal static class TaskLogTable
 {

@@ -8,6 +8,9 @@ namespace Platform.TaskStore.Tasks;
 /// </summary>
 public sealed class AppTask
 {
+    /// <summary>Marten's table for these documents, for the few queries written in SQL.</summary>
+    public const string TableName = "mt_doc_apptask";
+
     public Guid Id { get; set; }
     public string App { get; set; } = "";
     public long SequenceId { get; set; }

@@ -13,9 +13,6 @@ namespace Platform.TaskStore.Tasks;
 /// </summary>
 public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
-    /// <summary>Marten's table for the <see cref="AppTask"/> documents.</summary>
-    public const string AppTaskTable = "mt_doc_apptask";
-
     private readonly string _schema = options.Value.Schema;
 
     /// <returns>The ids that were deleted (terminal tasks among <paramref name="taskIds"/> that still existed).</returns>
@@ -28,7 +25,7 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
         // Lock and delete the read-model rows first: that decides which tasks go, and a concurrent deleter
         // (a second Retention replica) finds them gone instead of deleting them twice.
         await using (var command = new NpgsqlCommand(
-            $"delete from {_schema}.{AppTaskTable} where id = any($1) and data ->> 'State' in ('Succeeded', 'Failed') returning id", connection, transaction))
+            $"delete from {_schema}.{AppTask.TableName} where id = any($1) and data ->> 'State' in ('Succeeded', 'Failed') returning id", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = taskIds.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(ct);

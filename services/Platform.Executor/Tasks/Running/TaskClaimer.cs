@@ -58,9 +58,10 @@ internal sealed class TaskClaimer(
             return null;
         }
 
-        // The task's own variables override the app's.
+        // The task's own variables override the app's; secrets are added last and only here, on their way to the process.
         var environment = new Dictionary<string, string>(app.Env);
         foreach (var (name, value) in task.Env) environment[name] = value;
+        foreach (var (name, value) in app.SecretEnv) environment[name] = value;
         return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, now,
             task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds);
     }

@@ -1,0 +1,31 @@
+using Marten;
+using Platform.Api.Http;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Api.Apps;
+
+/// <summary>Cloud Foundry's <c>/v3/apps/{app}/environment_variables</c>: <c>{"var": {...}}</c>, where a null value unsets.</summary>
+internal static class AppEnvironmentEndpoints
+{
+    public sealed record EnvironmentVariables(Dictionary<string, string?>? Var);
+
+    public static RouteGroupBuilder MapAppEnvironment(this RouteGroupBuilder v3)
+    {
+        v3.MapGet("/apps/{name}/environment_variables", Get);
+        v3.MapPatch("/apps/{name}/environment_variables", Update);
+        return v3;
+    }
+
+    private static async Task<IResult> Get(string name, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<App>(name, ct) is { } app ? TypedResults.Ok(Resource(app)) : Problems.NotFound("App", name);
+
+    private static async Task<IResult> Update(string name, EnvironmentVariables request, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    {
+        if (request.Var is null) return Problems.Invalid("var", "var is required: an object of variable names to values (null unsets).");
+        if (EnvironmentNames.Invalid(request.Var.Keys) is { } invalid) return Problems.Invalid("var", invalid);
+        return await AppChanges.ApplyAsync(store, name, clock, app => AppChanges.Merge(app.Env, request.Var), app => TypedResults.Ok(Resource(app)), ct);
+    }
+
+    private static object Resource(App app) => new { Var = app.Env, Links = new { App = new Link($"/v3/apps/{app.Name}") } };
+}

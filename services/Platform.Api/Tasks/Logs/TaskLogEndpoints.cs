@@ -1,0 +1,114 @@
+using System.Text.Json;
+using Marten;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Platform.Api.Http;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Logs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Api.Tasks.Logs;
+
+/// <summary>
+/// Task output: recorded lines (<c>/v3/tasks/{guid}/logs</c>), live lines as server-sent events
+/// (<c>?follow=true</c>), and an app's recent lines across its tasks (<c>/v3/apps/{app}/logs?recent</c>).
+/// </summary>
+internal static class TaskLogEndpoints
+{
+    private const int DefaultLimit = 1000;
+    private const int MaxLimit = 10_000;
+    // How often a follower looks for new lines; the executor stores them every 50 ms, so a printed line
+    // reaches a follower in a few hundred milliseconds.
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(150);
+
+    internal sealed record LogLineResource(long Sequence, string Stream, DateTimeOffset Timestamp, string Line);
+
+    internal sealed record AppLogLineResource(Guid TaskGuid, string TaskName, long Sequence, string Stream, DateTimeOffset Timestamp, string Line);
+
+    public static RouteGroupBuilder MapTaskLogs(this RouteGroupBuilder v3)
+    {
+        v3.MapGet("/tasks/{guid:guid}/logs", Read);
+        v3.MapGet("/apps/{app}/logs", ReadForApp);
+        return v3;
+    }
+
+    private static string StreamName(LogStream stream) => stream == LogStream.Stdout ? "stdout" : "stderr";
+
+    private static LogLineResource Resource(TaskLogLine line) => new(line.Sequence, StreamName(line.Stream), line.Timestamp, line.Line);
+
+    private static async Task<IResult> Read(
+        Guid guid, IQuerySession session, TaskLogStore logs, long? after, int? limit, bool? follow, HttpContext http,
+        IOptions<JsonOptions> json, CancellationToken ct)
+    {
+        if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
+        if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
+        if (await session.LoadAsync<AppTask>(guid, ct) is null) return Problems.NotFound("Task", guid.ToString());
+        if (follow == true)
+        {
+            await FollowAsync(guid, session, logs, after ?? 0, http, json.Value.SerializerOptions, ct);
+            return Results.Empty;
+        }
+        var take = limit ?? DefaultLimit;
+        var lines = await logs.ReadAsync(guid, after ?? 0, take, ct);
+        return TypedResults.Ok(new
+        {
+            Resources = lines.Select(Resource).ToList(),
+            Next = lines.Count == take ? new Link($"/v3/tasks/{guid}/logs?after={lines[^1].Sequence}&limit={take}") : null,
+        });
+    }
+
+    /// <summary>
+    /// Server-sent events: a <c>log</c> event per line as it is stored, then one <c>end</c> event with the
+    /// task's final state, after which the stream closes. The state is read before the lines each round, and
+    /// an executor stores all output before the terminal event, so no line is missed at the end.
+    /// </summary>
+    private static async Task FollowAsync(
+        Guid guid, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json, CancellationToken ct)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        await http.Response.Body.FlushAsync(ct);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var task = await session.LoadAsync<AppTask>(guid, ct);
+                if (task is null) return; // deleted while followed
+                IReadOnlyList<TaskLogLine> lines;
+                do
+                {
+                    lines = await logs.ReadAsync(guid, after, MaxLimit, ct);
+                    foreach (var line in lines)
+                    {
+                        await http.Response.WriteAsync($"id: {line.Sequence}\nevent: log\ndata: {JsonSerializer.Serialize(Resource(line), json)}\n\n", ct);
+                        after = line.Sequence;
+                    }
+                    await http.Response.Body.FlushAsync(ct);
+                } while (lines.Count == MaxLimit);
+
+                if (task.State.IsTerminal())
+                {
+                    await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(TaskResource.From(task), json)}\n\n", ct);
+                    return;
+                }
+                await Task.Delay(FollowPoll, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The follower went away.
+        }
+    }
+
+    /// <summary>As <c>cf logs APP --recent</c>: the newest lines of all the app's tasks, interleaved by time, each tagged with its task.</summary>
+    private static async Task<IResult> ReadForApp(string app, IQuerySession session, TaskLogStore logs, int? limit, CancellationToken ct)
+    {
+        if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
+        if (await session.LoadAsync<App>(app, ct) is null) return Problems.NotFound("App", app);
+        var lines = await logs.ReadRecentForAppAsync(app, limit ?? DefaultLimit, ct);
+        return TypedResults.Ok(new
+        {
+            Resources = lines.Select(l => new AppLogLineResource(l.TaskId, l.TaskName, l.Sequence, StreamName(l.Stream), l.Timestamp, l.Line)).ToList(),
+        });
+    }
+}
