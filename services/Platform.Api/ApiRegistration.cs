@@ -2,6 +2,7 @@ using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Telemetry;
 
 namespace Platform.Api;
 
@@ -12,6 +13,7 @@ internal static class ApiRegistration
         // Malformed JSON throws, so that BadRequestHandler can answer with a problem naming the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddScoped<TaskCancellation>();
         builder.Services.AddScoped<AppDeletion>();
         return builder;

@@ -1,4 +1,5 @@
 using Platform.Executor.Tasks.Running;
+using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
 
 namespace Platform.Executor;
@@ -15,6 +16,7 @@ internal static class ExecutorRegistration
             .Bind(builder.Configuration.GetSection(SandboxOptions.Section))
             .Validate(o => !o.Disabled || o.AllowUnsandboxed, "Executor:Sandbox:Disabled requires Executor:Sandbox:AllowUnsandboxed.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<ExecutorTelemetry>();
         builder.Services.AddSingleton<Sandbox>();
         builder.Services.AddSingleton<TaskClaimer>();
         builder.Services.AddSingleton<TaskProcess>();

@@ -21,9 +21,12 @@ public static class BusRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddSingleton<ErrorQueueCounter>();
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+                ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>()));
             consumers?.Invoke(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {

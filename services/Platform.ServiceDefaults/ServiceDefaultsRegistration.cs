@@ -39,6 +39,15 @@ public static class ServiceDefaultsRegistration
 
     private static void AddOpenTelemetry(this IHostApplicationBuilder builder)
     {
+        // The host tags every log scope with the current TraceId, SpanId and ParentId; printing scopes puts
+        // them on each console line, so that a line in a log dashboard links to its trace.
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.IncludeScopes = true;
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        });
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -51,7 +60,7 @@ public static class ServiceDefaultsRegistration
             .WithTracing(tracing => tracing
                 .AddSource(TelemetryName)
                 .AddSource("MassTransit")
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/healthz")
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/healthz" && http.Request.Path != "/metrics")
                 .AddHttpClientInstrumentation()
                 .AddNpgsql())
             .WithMetrics(metrics => metrics
@@ -59,7 +68,8 @@ public static class ServiceDefaultsRegistration
                 .AddMeter("MassTransit")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation());
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter());
 
         // Export only where an operator configured a collector: no endpoint, no export and no error spam.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -80,6 +90,8 @@ public static class ServiceDefaultsRegistration
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
         });
+        // Prometheus scrapes the same instruments the OTLP exporter pushes.
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 }

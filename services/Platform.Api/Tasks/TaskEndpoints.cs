@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Tasks.Logs;
+using Platform.Api.Telemetry;
 using Platform.Contracts;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
@@ -34,7 +35,7 @@ internal static class TaskEndpoints
     /// </summary>
     private static async Task<IResult> Create(
         string app, CreateTask request, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
-        TimeProvider clock, CancellationToken ct)
+        ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
         var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env,
@@ -46,6 +47,7 @@ internal static class TaskEndpoints
         var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app, ct), overrides, registered, clock.GetUtcNow());
         session.Events.StartStream<AppTask>(taskId, accepted);
         await session.SaveChangesAsync(ct);
+        telemetry.Accepted(accepted);
 
         await bus.Publish(new RunTask
         {

@@ -1,5 +1,6 @@
 using Marten;
 using MassTransit;
+using Platform.Api.Telemetry;
 using Platform.Contracts;
 using Platform.TaskStore.Tasks;
 
@@ -9,7 +10,7 @@ namespace Platform.Api.Tasks.Cancelling;
 /// Cancels one task, for every caller that ends tasks on request (the cancel endpoint, forced app
 /// deletion): records the decision in the task's stream, then tells the executor or announces the end.
 /// </summary>
-internal sealed class TaskCancellation(IDocumentStore store, IPublishEndpoint bus, TimeProvider clock)
+internal sealed class TaskCancellation(IDocumentStore store, IPublishEndpoint bus, ApiTelemetry telemetry, TimeProvider clock)
 {
     public sealed record Outcome(AppTask? Task, string? Refusal);
 
@@ -45,6 +46,7 @@ internal sealed class TaskCancellation(IDocumentStore store, IPublishEndpoint bu
             else if (decision.Events.Count > 0)
             {
                 // A pending task ended here, without an executor: announce it as an executor would.
+                telemetry.CancelledBeforeStart(task);
                 await bus.Publish(new TaskTerminated { TaskId = taskId, App = task.App, Reason = reason, TerminatedAt = now }, ct);
             }
             return new Outcome(await session.LoadAsync<AppTask>(taskId, ct), null);

@@ -10,6 +10,7 @@ internal sealed record ClaimedTask(
     int MemoryInMb,
     int DiskInMb,
     IReadOnlyDictionary<string, string> Environment,
+    DateTimeOffset AcceptedAt,
     DateTimeOffset ClaimedAt,
     int? TimeoutSeconds,
     int TerminationGracePeriodSeconds);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using MassTransit;
 using Platform.Contracts;
+using Platform.Executor.Telemetry;
 
 namespace Platform.Executor.Tasks.Running;
 
@@ -15,14 +17,19 @@ internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : 
         var taskId = context.Message.TaskId ?? context.MessageId ?? NewId.NextGuid();
         await runner.WaitForSlotAsync(context.CancellationToken);
         ClaimedTask? task;
-        try
+        using (var claim = ExecutorTelemetry.StartClaim(context.Message, taskId))
         {
-            task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
-        }
-        catch
-        {
-            runner.ReleaseSlot();
-            throw;
+            try
+            {
+                task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
+            }
+            catch (Exception ex)
+            {
+                claim?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                runner.ReleaseSlot();
+                throw;
+            }
+            claim?.SetTag("task.claimed", task is not null);
         }
         if (task is null)
         {
@@ -38,6 +45,7 @@ internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : 
             Executor = runner.ExecutorName,
             StartedAt = task.ClaimedAt,
         });
-        runner.Start(task);
+        // The run outlives this consume; it continues the consume span's trace (see TaskRunner.Start).
+        runner.Start(task, Activity.Current?.Context ?? default);
     }
 }

@@ -20,7 +20,7 @@ internal static class TaskEnvironment
         environment["PLATFORM_TASK_SEQUENCE_ID"] = task.SequenceId.ToString();
         environment["PLATFORM_APP_NAME"] = task.App;
         environment["MEMORY_LIMIT"] = $"{task.MemoryInMb}m";
-        // W3C trace context, so that a task that is itself instrumented joins the trace that started it.
+        // W3C trace context of the run span (current here), so that a task that is itself instrumented joins the task's trace.
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity) environment["TRACEPARENT"] = activity.Id!;
         return environment;
     }

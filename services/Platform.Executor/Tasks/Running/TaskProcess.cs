@@ -31,6 +31,7 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
         {
             return new ProcessOutcome(null, $"the process could not start: {ex.Message}");
         }
+        Activity.Current?.SetTag("process.pid", process.Id);
         process.StandardInput.Close();
         var pumps = Task.WhenAll(
             output.PumpAsync(process.StandardOutput, LogStream.Stdout),

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
@@ -31,12 +33,13 @@ internal sealed class TaskRunner : IHostedService
     private readonly Sandbox _sandbox;
     private readonly IBus _bus;
     private readonly TimeProvider _clock;
+    private readonly ExecutorTelemetry _telemetry;
     private readonly ILogger<TaskRunner> _logger;
 
     private sealed record Running(TaskTermination Termination, Task Completion);
 
     public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, TaskProcess process, TaskLogStore logs, Sandbox sandbox,
-        IBus bus, TimeProvider clock, ILogger<TaskRunner> logger)
+        IBus bus, TimeProvider clock, ExecutorTelemetry telemetry, ILogger<TaskRunner> logger)
     {
         ExecutorName = options.Value.Name;
         _slots = new SemaphoreSlim(options.Value.MaxConcurrentTasks);
@@ -46,6 +49,7 @@ internal sealed class TaskRunner : IHostedService
         _sandbox = sandbox;
         _bus = bus;
         _clock = clock;
+        _telemetry = telemetry;
         _logger = logger;
     }
 
@@ -55,21 +59,26 @@ internal sealed class TaskRunner : IHostedService
 
     public void ReleaseSlot() => _slots.Release();
 
-    /// <summary>Starts a claimed task; its slot is released when it has been recorded as ended.</summary>
-    public void Start(ClaimedTask task)
+    /// <summary>
+    /// Starts a claimed task; its slot is released when it has been recorded as ended. The run's span is a
+    /// child of <paramref name="trace"/> (the consume span that claimed the task), so the run stays in the
+    /// task's trace although it continues after the consumer has returned.
+    /// </summary>
+    public void Start(ClaimedTask task, ActivityContext trace)
     {
         var termination = new TaskTermination(TimeSpan.FromSeconds(task.TerminationGracePeriodSeconds));
         var completion = new TaskCompletionSource();
         _running[task.TaskId] = new Running(termination, completion.Task);
         if (task.TimeoutSeconds is { } timeout)
             termination.RequestAfter(TimeSpan.FromSeconds(timeout), $"task exceeded its timeout of {timeout} s and was terminated", _clock);
-        if (_earlyTerminations.TryRemove(task.TaskId, out var early)) termination.Request(early.Reason, early.Grace);
+        if (_earlyTerminations.TryRemove(task.TaskId, out var early)) termination.Cancel(early.Reason, early.Grace);
 
         _ = Task.Run(async () =>
         {
             try
             {
-                await RunAsync(task, termination);
+                using var run = ExecutorTelemetry.StartRun(task, trace);
+                await RunAsync(task, termination, run);
             }
             finally
             {
@@ -81,8 +90,9 @@ internal sealed class TaskRunner : IHostedService
         });
     }
 
-    private async Task RunAsync(ClaimedTask task, TaskTermination termination)
+    private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run)
     {
+        _telemetry.Started(task, task.AcceptedAt);
         ProcessOutcome outcome;
         await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger))
         {
@@ -99,6 +109,8 @@ internal sealed class TaskRunner : IHostedService
         }
 
         var endedAt = _clock.GetUtcNow();
+        ExecutorTelemetry.ProcessEnded(run, outcome);
+        _telemetry.Completed(task, outcome, termination.Cancelled, endedAt);
         await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
         await _bus.Publish(new TaskCompleted
         {
@@ -142,7 +154,7 @@ internal sealed class TaskRunner : IHostedService
     {
         if (_running.TryGetValue(taskId, out var running))
         {
-            running.Termination.Request(reason, gracePeriod);
+            running.Termination.Cancel(reason, gracePeriod);
             return true;
         }
         var now = _clock.GetUtcNow();

@@ -13,9 +13,20 @@ internal sealed class TaskTermination(TimeSpan gracePeriod) : IDisposable
     public string? Reason => Volatile.Read(ref _reason);
     public TimeSpan GracePeriod { get; private set; } = gracePeriod;
 
-    public void Request(string reason, TimeSpan? gracePeriod = null)
+    /// <summary>Whether the request that won came from a user's cancel (a TerminateTask), not a timeout or a shutdown.</summary>
+    public bool Cancelled { get; private set; }
+
+    public void Cancel(string reason, TimeSpan? gracePeriod) => Request(reason, gracePeriod, cancelled: true);
+
+    public void Request(string reason, TimeSpan? gracePeriod = null) => Request(reason, gracePeriod, cancelled: false);
+
+    private void Request(string reason, TimeSpan? gracePeriod, bool cancelled)
     {
-        if (Interlocked.CompareExchange(ref _reason, reason, null) is null && gracePeriod is { } grace) GracePeriod = grace;
+        if (Interlocked.CompareExchange(ref _reason, reason, null) is null)
+        {
+            Cancelled = cancelled;
+            if (gracePeriod is { } grace) GracePeriod = grace;
+        }
         try
         {
             _requested.Cancel();
