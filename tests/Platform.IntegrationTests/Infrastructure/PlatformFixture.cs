@@ -8,7 +8,7 @@ namespace Platform.IntegrationTests.Infrastructure;
 /// A whole Platform: the Api, two Executors (competing consumers), the Scheduler and the Retention service,
 /// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
 /// </summary>
-public sealed class PlatformFixture : IAsyncLifetime
+public class PlatformFixture : IAsyncLifetime
 {
     public const string ExecutorA = "executor-a";
     public const string ExecutorB = "executor-b";
@@ -22,7 +22,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
@@ -54,9 +54,13 @@ public sealed class PlatformFixture : IAsyncLifetime
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
         };
+        foreach (var (name, value) in ServiceEnvironment()) environment[name] = value;
         foreach (var (name, value) in extra) environment[name] = value;
         return environment;
     }
+
+    /// <summary>What a derived fixture sets for every service it starts (telemetry export, for example).</summary>
+    protected virtual IEnumerable<(string Name, string Value)> ServiceEnvironment() => [];
 
     /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
     public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null)
@@ -108,7 +112,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(Servers.PostgresConnectionString);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));

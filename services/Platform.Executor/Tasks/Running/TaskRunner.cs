@@ -110,6 +110,8 @@ internal sealed class TaskRunner : IHostedService
 
         var endedAt = _clock.GetUtcNow();
         ExecutorTelemetry.ProcessEnded(run, outcome);
+        _logger.LogInformation("Task {TaskId} of app {App} ended: {Outcome}", task.TaskId, task.App,
+            outcome.Succeeded ? "succeeded" : outcome.FailureReason);
         _telemetry.Completed(task, outcome, termination.Cancelled, endedAt);
         await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
         await _bus.Publish(new TaskCompleted

@@ -1,0 +1,93 @@
+using System.Text;
+using System.Text.Json;
+using Platform.IntegrationTests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Platform.IntegrationTests.Telemetry;
+
+/// <summary>The numbers an operator puts on a dashboard and alerts on, as the services export them.</summary>
+[Collection(TelemetryPlatformCollection.Name)]
+public sealed class MetricsTests(TelemetryPlatformFixture platform)
+{
+    private OtlpReceiver Receiver => platform.Receiver;
+
+    [Fact]
+    public async Task A_succeeded_and_a_failed_task_are_counted_by_app_and_outcome_with_their_wait_and_run_times()
+    {
+        var app = await platform.RegisterAppAsync();
+        var succeeded = await platform.RunTaskAsync(app, new { command = "true" });
+        var failed = await platform.RunTaskAsync(app, new { command = "exit 3" });
+        Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(succeeded))["state"]!.GetValue<string>());
+        Assert.Equal("FAILED", (await platform.WaitForEndAsync(failed))["state"]!.GetValue<string>());
+
+        await Receiver.WaitForAsync(r =>
+            r.Total("platform.tasks.completed", ("app.name", app)) == 2 && r.Total("platform.tasks.running", ("app.name", app)) == 0 ? r : null,
+            "two completed tasks of the app and none running");
+
+        Assert.Equal(2, Receiver.Total("platform.tasks.created", ("app.name", app)));
+        Assert.Equal(2, Receiver.Total("platform.tasks.started", ("app.name", app)));
+        Assert.Equal(1, Receiver.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "succeeded")));
+        Assert.Equal(1, Receiver.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "failed")));
+        Assert.Equal(0, Receiver.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "cancelled")));
+        // Histograms: the count of recorded values.
+        Assert.Equal(2, Receiver.Total("platform.task.queue_wait", ("app.name", app)));
+        Assert.Equal(2, Receiver.Total("platform.task.duration", ("app.name", app)));
+        Assert.Equal(1, Receiver.Total("platform.task.duration", ("app.name", app), ("task.outcome", "failed")));
+    }
+
+    [Fact]
+    public async Task A_cancelled_running_task_is_counted_as_cancelled_not_failed()
+    {
+        var app = await platform.RegisterAppAsync();
+        var taskId = await platform.RunTaskAsync(app, new { command = "sleep 60" });
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 1 ? r : null, "the task running");
+
+        (await platform.Api.PostAsync($"/v3/tasks/{taskId}/actions/cancel", null)).EnsureSuccessStatusCode();
+        Assert.Equal("FAILED", (await platform.WaitForEndAsync(taskId))["state"]!.GetValue<string>());
+
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.completed", ("app.name", app)) == 1 ? r : null, "the task's completion");
+        Assert.Equal(1, Receiver.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "cancelled")));
+        Assert.Equal(0, Receiver.Total("platform.tasks.running", ("app.name", app)));
+    }
+
+    [Fact]
+    public async Task A_run_task_that_can_never_run_is_counted_as_sent_to_the_error_queue()
+    {
+        var before = Receiver.Total("platform.messages.error_queued", ("messaging.destination.name", "executor-run-task"));
+        var factory = new ConnectionFactory
+        {
+            HostName = platform.Servers.RabbitHost, Port = platform.Servers.RabbitPort, VirtualHost = platform.Isolation,
+            UserName = platform.Servers.RabbitUser, Password = platform.Servers.RabbitPassword,
+        };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
+        {
+            var json = JsonSerializer.Serialize(new { taskId = Guid.NewGuid(), app = "no-such-app-" + Guid.NewGuid().ToString("N") });
+            await channel.BasicPublishAsync("platform.run-task", "", false,
+                new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent }, Encoding.UTF8.GetBytes(json));
+        }
+
+        await Receiver.WaitForAsync(r =>
+            r.Total("platform.messages.error_queued", ("messaging.destination.name", "executor-run-task"), ("error.type", "RunTaskRejected")) > before ? r : null,
+            "the rejected RunTask counted as sent to the error queue");
+        Assert.True(await RabbitMqVirtualHosts.MessagesInAsync(platform.Servers, platform.Isolation, "executor-run-task_error") >= 1);
+    }
+
+    [Fact]
+    public async Task The_metrics_endpoint_serves_the_task_instruments_in_prometheus_format()
+    {
+        var app = await platform.RegisterAppAsync();
+        await platform.WaitForEndAsync(await platform.RunTaskAsync(app));
+
+        var executors = platform.Services.Where(s => s.Service == "Executor").ToList();
+        var scrapes = await Task.WhenAll(executors.Select(async e =>
+        {
+            using var client = new HttpClient { BaseAddress = e.BaseAddress };
+            return await client.GetStringAsync("/metrics");
+        }));
+        var api = await platform.Api.GetStringAsync("/metrics");
+
+        Assert.Contains(scrapes, text => text.Contains($"platform_tasks_started_total{{app_name=\"{app}\"") || text.Contains($"app_name=\"{app}\"") && text.Contains("platform_tasks_started"));
+        Assert.Contains("platform_tasks_created", api);
+    }
+}
