@@ -10,14 +10,11 @@ namespace Platform.Messaging;
 /// </summary>
 public sealed class ErrorQueueCounter : IFilter<ExceptionReceiveContext>
 {
-    // The meter MassTransit's and the services' own instruments share (ServiceDefaults adds it to OpenTelemetry).
-    private const string MeterName = "Platform";
-
     private readonly Counter<long> _errorQueued;
 
     public ErrorQueueCounter(IMeterFactory meters)
     {
-        _errorQueued = meters.Create(MeterName).CreateCounter<long>(
+        _errorQueued = meters.Create(BusRegistration.TelemetryName).CreateCounter<long>(
             "platform.messages.error_queued", "{message}", "Messages moved to an error queue after every retry failed.");
     }
 
