@@ -25,8 +25,15 @@ internal sealed class ExecutorTelemetry
         var meter = meters.Create(ServiceDefaultsRegistration.TelemetryName);
         _started = meter.CreateCounter<long>("platform.tasks.started", "{task}", "Tasks an executor claimed and started.");
         _completed = meter.CreateCounter<long>("platform.tasks.completed", "{task}", "Tasks that ended, by task.outcome (succeeded, failed, cancelled).");
-        _queueWait = meter.CreateHistogram<double>("platform.task.queue_wait", "s", "Time from a task's acceptance to its start.");
-        _duration = meter.CreateHistogram<double>("platform.task.duration", "s", "Time from a task's start to its end.");
+        _queueWait = meter.CreateHistogram("platform.task.queue_wait", "s", "Time from a task's acceptance to its start.", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+        });
+        // Tasks run from a second to hours; the SDK's default buckets (0 to 10000, made for milliseconds) would not tell them apart.
+        _duration = meter.CreateHistogram("platform.task.duration", "s", "Time from a task's start to its end.", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
+        });
         _running = meter.CreateUpDownCounter<long>("platform.tasks.running", "{task}", "Tasks running on this executor now.");
     }
 

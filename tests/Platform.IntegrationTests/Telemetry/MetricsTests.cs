@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RabbitMQ.Client;
 
 namespace Platform.IntegrationTests.Telemetry;
@@ -85,7 +86,14 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
         }));
         var api = await platform.Api.GetStringAsync("/metrics");
 
-        Assert.Contains(scrapes, text => text.Contains($"platform_tasks_started_total{{app_name=\"{app}\"") || text.Contains($"app_name=\"{app}\"") && text.Contains("platform_tasks_started"));
-        Assert.Contains("platform_tasks_created", api);
+        Assert.Single(scrapes, text => Series("platform_tasks_started_total", app, 1).IsMatch(text));
+        Assert.Matches(Series("platform_tasks_created_total", app, 1), api);
+        Assert.Contains(scrapes, text => Series("platform_task_duration_seconds_count", app, 1).IsMatch(text));
+        // Buckets in seconds, sized for tasks, not the SDK's millisecond defaults.
+        Assert.Contains(scrapes, text => Regex.IsMatch(text, $"^platform_task_duration_seconds_bucket\\{{[^}}]*app_name=\"{app}\"[^}}]*le=\"0.5\"", RegexOptions.Multiline));
     }
+
+    // One Prometheus sample line: the metric, a label set holding the app, and the value.
+    private static Regex Series(string metric, string app, int value) =>
+        new($"^{metric}\\{{[^}}]*app_name=\"{app}\"[^}}]*\\}} {value}( |$)", RegexOptions.Multiline);
 }
