@@ -12,14 +12,13 @@ namespace Platform.Api.Telemetry;
 internal sealed class ApiTelemetry
 {
     private readonly Counter<long> _created;
-    private readonly Counter<long> _completed;
+    private readonly TaskCompletions _completed;
 
     public ApiTelemetry(IMeterFactory meters)
     {
         var meter = meters.Create(ServiceDefaultsRegistration.TelemetryName);
         _created = meter.CreateCounter<long>("platform.tasks.created", "{task}", "Tasks accepted through the Api.");
-        // The same instrument the executors report on; the Api adds the tasks cancelled before they started.
-        _completed = meter.CreateCounter<long>("platform.tasks.completed", "{task}", "Tasks that ended, by task.outcome (succeeded, failed, cancelled).");
+        _completed = new TaskCompletions(meter);
     }
 
     /// <summary>Tags the request's span with the task it accepted, and counts the task.</summary>
@@ -34,6 +33,5 @@ internal sealed class ApiTelemetry
         _created.Add(1, new KeyValuePair<string, object?>(TelemetryTags.AppName, task.App));
     }
 
-    public void CancelledBeforeStart(AppTask task) =>
-        _completed.Add(1, new(TelemetryTags.AppName, task.App), new(TelemetryTags.TaskOutcome, TelemetryTags.Cancelled));
+    public void CancelledBeforeStart(AppTask task) => _completed.Add(task.App, TelemetryTags.Cancelled);
 }

@@ -15,7 +15,7 @@ internal sealed class ExecutorTelemetry
     private static readonly ActivitySource Source = new(ServiceDefaultsRegistration.TelemetryName);
 
     private readonly Counter<long> _started;
-    private readonly Counter<long> _completed;
+    private readonly TaskCompletions _completed;
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _running;
@@ -24,7 +24,7 @@ internal sealed class ExecutorTelemetry
     {
         var meter = meters.Create(ServiceDefaultsRegistration.TelemetryName);
         _started = meter.CreateCounter<long>("platform.tasks.started", "{task}", "Tasks an executor claimed and started.");
-        _completed = meter.CreateCounter<long>("platform.tasks.completed", "{task}", "Tasks that ended, by task.outcome (succeeded, failed, cancelled).");
+        _completed = new TaskCompletions(meter);
         _queueWait = meter.CreateHistogram("platform.task.queue_wait", "s", "Time from a task's acceptance to its start.", advice: new InstrumentAdvice<double>
         {
             HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
@@ -85,7 +85,7 @@ internal sealed class ExecutorTelemetry
         var app = new KeyValuePair<string, object?>(TelemetryTags.AppName, task.App);
         var result = cancelled ? TelemetryTags.Cancelled : outcome.Succeeded ? TelemetryTags.Succeeded : TelemetryTags.Failed;
         _running.Add(-1, app);
-        _completed.Add(1, app, new KeyValuePair<string, object?>(TelemetryTags.TaskOutcome, result));
+        _completed.Add(task.App, result);
         _duration.Record(Math.Max(0, (endedAt - task.ClaimedAt).TotalSeconds), app, new KeyValuePair<string, object?>(TelemetryTags.TaskOutcome, result));
     }
 }

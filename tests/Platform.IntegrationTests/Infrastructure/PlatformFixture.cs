@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using RabbitMQ.Client;
 
 namespace Platform.IntegrationTests.Infrastructure;
 
@@ -109,6 +110,13 @@ public class PlatformFixture : IAsyncLifetime
 
     public string DescribeServices() =>
         string.Join("\n", _services.Select(s => $"--- {s.Service} ({(s.HasExited ? "exited" : "running")}): {s.LogPath}\n{s.Tail(15)}"));
+
+    /// <summary>A plain AMQP client's view of this fixture's virtual host, as an outside publisher has it.</summary>
+    public ConnectionFactory RabbitConnectionFactory() => new()
+    {
+        HostName = Servers.RabbitHost, Port = Servers.RabbitPort, VirtualHost = Isolation,
+        UserName = Servers.RabbitUser, Password = Servers.RabbitPassword,
+    };
 
     public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(Servers.PostgresConnectionString);
 

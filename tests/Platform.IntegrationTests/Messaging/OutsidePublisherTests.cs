@@ -11,11 +11,7 @@ public sealed class OutsidePublisherTests(PlatformFixture platform)
 {
     private async Task PublishAsync(string json, string? contentType, string? messageId = null)
     {
-        var factory = new ConnectionFactory
-        {
-            HostName = platform.Servers.RabbitHost, Port = platform.Servers.RabbitPort, VirtualHost = platform.Isolation,
-            UserName = platform.Servers.RabbitUser, Password = platform.Servers.RabbitPassword,
-        };
+        var factory = platform.RabbitConnectionFactory();
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent, MessageId = messageId };

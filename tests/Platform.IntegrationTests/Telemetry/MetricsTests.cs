@@ -54,11 +54,7 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
     public async Task A_run_task_that_can_never_run_is_counted_as_sent_to_the_error_queue()
     {
         var before = Receiver.Total("platform.messages.error_queued", ("messaging.destination.name", "executor-run-task"));
-        var factory = new ConnectionFactory
-        {
-            HostName = platform.Servers.RabbitHost, Port = platform.Servers.RabbitPort, VirtualHost = platform.Isolation,
-            UserName = platform.Servers.RabbitUser, Password = platform.Servers.RabbitPassword,
-        };
+        var factory = platform.RabbitConnectionFactory();
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         var json = JsonSerializer.Serialize(new { taskId = Guid.NewGuid(), app = "no-such-app-" + Guid.NewGuid().ToString("N") });

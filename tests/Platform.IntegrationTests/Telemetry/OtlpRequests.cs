@@ -26,37 +26,51 @@ public sealed record ExportedLog(IReadOnlyDictionary<string, object> Resource, s
 /// </summary>
 internal static class OtlpRequests
 {
-    public static IEnumerable<ExportedSpan> Spans(ReadOnlyMemory<byte> body)
+    public static IEnumerable<ExportedSpan> Spans(ReadOnlyMemory<byte> body) =>
+        Items(body).Select(item => Span(item.Resource, item.Scope, item.Item));
+
+    public static IEnumerable<ExportedMetricPoint> Metrics(ReadOnlyMemory<byte> body) =>
+        Items(body).SelectMany(item => Metric(item.Resource, item.Item));
+
+    /// <summary>
+    /// The three export requests share one shape: <c>repeated Resource{Spans,Metrics,Logs} = 1</c>, each
+    /// with <c>Resource resource = 1</c> and <c>repeated Scope{Spans,Metrics,Logs} = 2</c>, each with
+    /// <c>InstrumentationScope scope = 1</c> and the items (spans, metrics, log records) as field 2.
+    /// </summary>
+    private static IEnumerable<(IReadOnlyDictionary<string, object> Resource, string Scope, ProtobufReader Item)> Items(ReadOnlyMemory<byte> body)
     {
+        var items = new List<(IReadOnlyDictionary<string, object>, string, ProtobufReader)>();
         var request = new ProtobufReader(body);
         while (request.Next())
         {
             if (request.Field != 1) { request.Skip(); continue; }
-            var resourceSpans = request.Message();
+            var resourceItems = request.Message();
             IReadOnlyDictionary<string, object> resource = new Dictionary<string, object>();
             var scopes = new List<ReadOnlyMemory<byte>>();
-            while (resourceSpans.Next())
+            while (resourceItems.Next())
             {
-                if (resourceSpans.Field == 1) resource = Resource(resourceSpans.Message());
-                else if (resourceSpans.Field == 2) scopes.Add(resourceSpans.Bytes());
-                else resourceSpans.Skip();
+                if (resourceItems.Field == 1) resource = Resource(resourceItems.Message());
+                else if (resourceItems.Field == 2) scopes.Add(resourceItems.Bytes());
+                else resourceItems.Skip();
             }
             foreach (var scopeBytes in scopes)
             {
-                var scopeSpans = new ProtobufReader(scopeBytes);
+                var scopeItems = new ProtobufReader(scopeBytes);
                 var scope = "";
-                var spans = new List<ReadOnlyMemory<byte>>();
-                while (scopeSpans.Next())
+                var inScope = new List<ReadOnlyMemory<byte>>();
+                while (scopeItems.Next())
                 {
-                    if (scopeSpans.Field == 1) scope = ScopeName(scopeSpans.Message());
-                    else if (scopeSpans.Field == 2) spans.Add(scopeSpans.Bytes());
-                    else scopeSpans.Skip();
+                    if (scopeItems.Field == 1) scope = ScopeName(scopeItems.Message());
+                    else if (scopeItems.Field == 2) inScope.Add(scopeItems.Bytes());
+                    else scopeItems.Skip();
                 }
-                foreach (var span in spans) yield return Span(resource, scope, new ProtobufReader(span));
+                items.AddRange(inScope.Select(item => (resource, scope, new ProtobufReader(item))));
             }
         }
+        return items;
     }
 
+    // Span { trace_id 1; span_id 2; parent_span_id 4; name 5; kind 6; attributes 9; status 15 }
     private static ExportedSpan Span(IReadOnlyDictionary<string, object> resource, string scope, ProtobufReader span)
     {
         string traceId = "", spanId = "", parent = "", name = "";
@@ -79,35 +93,7 @@ internal static class OtlpRequests
         return new ExportedSpan(resource, scope, traceId, spanId, parent, name, kind, attributes, status);
     }
 
-    public static IEnumerable<ExportedMetricPoint> Metrics(ReadOnlyMemory<byte> body)
-    {
-        var points = new List<ExportedMetricPoint>();
-        var request = new ProtobufReader(body);
-        while (request.Next())
-        {
-            if (request.Field != 1) { request.Skip(); continue; }
-            var resourceMetrics = request.Message();
-            IReadOnlyDictionary<string, object> resource = new Dictionary<string, object>();
-            var scopes = new List<ReadOnlyMemory<byte>>();
-            while (resourceMetrics.Next())
-            {
-                if (resourceMetrics.Field == 1) resource = Resource(resourceMetrics.Message());
-                else if (resourceMetrics.Field == 2) scopes.Add(resourceMetrics.Bytes());
-                else resourceMetrics.Skip();
-            }
-            foreach (var scopeBytes in scopes)
-            {
-                var scopeMetrics = new ProtobufReader(scopeBytes);
-                while (scopeMetrics.Next())
-                {
-                    if (scopeMetrics.Field == 2) points.AddRange(Metric(resource, scopeMetrics.Message()));
-                    else scopeMetrics.Skip();
-                }
-            }
-        }
-        return points;
-    }
-
+    // Metric { name 1; gauge 5; sum 7; histogram 9 }
     private static List<ExportedMetricPoint> Metric(IReadOnlyDictionary<string, object> resource, ProtobufReader metric)
     {
         var name = "";
@@ -169,45 +155,24 @@ internal static class OtlpRequests
         }
     }
 
-    public static IEnumerable<ExportedLog> Logs(ReadOnlyMemory<byte> body)
+    public static IEnumerable<ExportedLog> Logs(ReadOnlyMemory<byte> body) =>
+        Items(body).Select(item => Log(item.Resource, item.Item));
+
+    // LogRecord { body = 5; trace_id = 9; span_id = 10 }
+    private static ExportedLog Log(IReadOnlyDictionary<string, object> resource, ProtobufReader record)
     {
-        var logs = new List<ExportedLog>();
-        var request = new ProtobufReader(body);
-        while (request.Next())
+        string text = "", traceId = "", spanId = "";
+        while (record.Next())
         {
-            if (request.Field != 1) { request.Skip(); continue; }
-            var resourceLogs = request.Message();
-            IReadOnlyDictionary<string, object> resource = new Dictionary<string, object>();
-            var scopes = new List<ReadOnlyMemory<byte>>();
-            while (resourceLogs.Next())
+            switch (record.Field)
             {
-                if (resourceLogs.Field == 1) resource = Resource(resourceLogs.Message());
-                else if (resourceLogs.Field == 2) scopes.Add(resourceLogs.Bytes());
-                else resourceLogs.Skip();
-            }
-            foreach (var scopeBytes in scopes)
-            {
-                var scopeLogs = new ProtobufReader(scopeBytes);
-                while (scopeLogs.Next())
-                {
-                    if (scopeLogs.Field != 2) { scopeLogs.Skip(); continue; }
-                    var record = scopeLogs.Message();
-                    string text = "", traceId = "", spanId = "";
-                    while (record.Next())
-                    {
-                        switch (record.Field)
-                        {
-                            case 5: text = AnyValue(record.Message())?.ToString() ?? ""; break;
-                            case 9: traceId = record.Hex(); break;
-                            case 10: spanId = record.Hex(); break;
-                            default: record.Skip(); break;
-                        }
-                    }
-                    logs.Add(new ExportedLog(resource, text, traceId, spanId));
-                }
+                case 5: text = AnyValue(record.Message())?.ToString() ?? ""; break;
+                case 9: traceId = record.Hex(); break;
+                case 10: spanId = record.Hex(); break;
+                default: record.Skip(); break;
             }
         }
-        return logs;
+        return new ExportedLog(resource, text, traceId, spanId);
     }
 
     private static Dictionary<string, object> Resource(ProtobufReader resource)

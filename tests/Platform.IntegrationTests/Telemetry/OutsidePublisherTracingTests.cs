@@ -17,11 +17,7 @@ public sealed class OutsidePublisherTracingTests(TelemetryPlatformFixture platfo
         var publisherTrace = ActivityTraceId.CreateRandom().ToHexString();
         var publisherSpan = ActivitySpanId.CreateRandom().ToHexString();
 
-        var factory = new ConnectionFactory
-        {
-            HostName = platform.Servers.RabbitHost, Port = platform.Servers.RabbitPort, VirtualHost = platform.Isolation,
-            UserName = platform.Servers.RabbitUser, Password = platform.Servers.RabbitPassword,
-        };
+        var factory = platform.RabbitConnectionFactory();
         await using (var connection = await factory.CreateConnectionAsync())
         await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true)))
         {
