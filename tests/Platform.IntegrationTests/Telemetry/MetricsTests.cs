@@ -51,6 +51,33 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_task_cancelled_while_pending_is_counted_as_cancelled_by_the_api()
+    {
+        // Every executor slot busy (two executors, two slots each), so that the next task stays PENDING.
+        var app = await platform.RegisterAppAsync();
+        var sleepers = new List<Guid>();
+        for (var i = 0; i < 4; i++) sleepers.Add(await platform.RunTaskAsync(app, new { command = "sleep 60" }));
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 4 ? r : null, "four tasks running");
+        var pending = await platform.RunTaskAsync(app, new { command = "true" });
+        Assert.Equal("PENDING", (await platform.GetTaskAsync(pending))["state"]!.GetValue<string>());
+
+        (await platform.Api.PostAsync($"/v3/tasks/{pending}/actions/cancel", null)).EnsureSuccessStatusCode();
+        await Receiver.WaitForAsync(r => ApiSeries(r, "platform.tasks.completed", app).Any() ? r : null, "the Api's count of the cancelled task");
+        var counted = Assert.Single(ApiSeries(Receiver, "platform.tasks.completed", app).GroupBy(p => p.Attributes["task.outcome"])).Last();
+        Assert.Equal("cancelled", counted.Attributes["task.outcome"]);
+        Assert.Equal(1, counted.Value);
+
+        foreach (var sleeper in sleepers) await platform.Api.PostAsync($"/v3/tasks/{sleeper}/actions/cancel", null);
+        foreach (var sleeper in sleepers) await platform.WaitForEndAsync(sleeper);
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "cancelled")) == 5 ? r : null,
+            "five cancelled tasks: one by the Api, four by the executors");
+        Assert.Equal(4, Receiver.Total("platform.tasks.started", ("app.name", app)));
+    }
+
+    private static IEnumerable<ExportedMetricPoint> ApiSeries(OtlpReceiver receiver, string metric, string app) =>
+        receiver.MetricPoints.Where(p => p.Name == metric && (string)p.Resource["service.name"] == "Platform.Api" && Equals(p.Attributes.GetValueOrDefault("app.name"), app));
+
+    [Fact]
     public async Task A_run_task_that_can_never_run_is_counted_as_sent_to_the_error_queue()
     {
         var before = Receiver.Total("platform.messages.error_queued", ("messaging.destination.name", "executor-run-task"));
