@@ -72,12 +72,12 @@ internal sealed class ExecutorTelemetry
         if (!outcome.Succeeded) run.SetStatus(ActivityStatusCode.Error, outcome.FailureReason);
     }
 
-    public void Started(ClaimedTask task, DateTimeOffset acceptedAt)
+    public void Started(ClaimedTask task)
     {
         var app = new KeyValuePair<string, object?>(TelemetryTags.AppName, task.App);
         _started.Add(1, app);
         _running.Add(1, app);
-        _queueWait.Record(Math.Max(0, (task.ClaimedAt - acceptedAt).TotalSeconds), app);
+        _queueWait.Record(Math.Max(0, (task.ClaimedAt - task.AcceptedAt).TotalSeconds), app);
     }
 
     public void Completed(ClaimedTask task, ProcessOutcome outcome, bool cancelled, DateTimeOffset endedAt)

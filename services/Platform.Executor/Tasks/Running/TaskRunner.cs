@@ -92,7 +92,7 @@ internal sealed class TaskRunner : IHostedService
 
     private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run)
     {
-        _telemetry.Started(task, task.AcceptedAt);
+        _telemetry.Started(task);
         ProcessOutcome outcome;
         await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger))
         {
