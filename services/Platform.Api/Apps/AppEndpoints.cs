@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Platform.Api.Http;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
@@ -10,9 +11,6 @@ namespace Platform.Api.Apps;
 /// <summary>Registering, changing, reading and deleting apps: <c>/v3/apps</c>.</summary>
 internal static partial class AppEndpoints
 {
-    public const int DefaultMemoryInMb = 256;
-    public const int DefaultDiskInMb = 1024;
-
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
         Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null);
@@ -66,7 +64,8 @@ internal static partial class AppEndpoints
             errors["secret_env"] = [secretError];
     }
 
-    private static async Task<IResult> Register(RegisterApp request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Register(
+        RegisterApp request, IDocumentSession session, IOptions<AppDefaultsOptions> defaults, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request);
         if (errors.Count > 0) return Problems.Invalid(errors);
@@ -77,8 +76,8 @@ internal static partial class AppEndpoints
             Command = request.Command ?? "",
             Env = request.Env ?? new(),
             SecretEnv = request.SecretEnv ?? new(),
-            MemoryInMb = request.MemoryInMb ?? DefaultMemoryInMb,
-            DiskInMb = request.DiskInMb ?? DefaultDiskInMb,
+            MemoryInMb = request.MemoryInMb ?? defaults.Value.DefaultMemoryInMb,
+            DiskInMb = request.DiskInMb ?? defaults.Value.DefaultDiskInMb,
             TasksOnly = request.TasksOnly ?? false,
             Image = request.Image,
             CreatedAt = now,
