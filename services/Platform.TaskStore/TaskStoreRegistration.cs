@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Leases;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -49,6 +50,7 @@ public static class TaskStoreRegistration
                 store.Events.AddEventType<TaskAccepted>();
                 store.Events.AddEventType<TaskClaimed>();
                 store.Events.AddEventType<TaskCancelRequested>();
+                store.Events.AddEventType<TaskRedispatched>();
                 store.Events.AddEventType<TaskSucceeded>();
                 store.Events.AddEventType<TaskFailed>();
                 store.Events.MetadataConfig.CorrelationIdEnabled = true;
@@ -61,6 +63,7 @@ public static class TaskStoreRegistration
                 store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
                 store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
                 store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
+                store.Storage.ExtendedSchemaObjects.Add(ExecutorLeaseTable.Define(options.Schema));
                 return store;
             })
             .UseLightweightSessions()
@@ -69,6 +72,7 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
+        builder.Services.AddSingleton<ExecutorLeases>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
     }

@@ -33,6 +33,14 @@ public static class TaskLifecycle
         return task;
     }
 
+    public static AppTask Apply(AppTask task, TaskRedispatched e)
+    {
+        if (task.State != TaskState.Pending) return task;
+        task.Dispatches++;
+        task.UpdatedAt = e.RedispatchedAt;
+        return task;
+    }
+
     public static AppTask Apply(AppTask task, TaskCancelRequested e)
     {
         if (task.State.IsTerminal()) return task;

@@ -8,7 +8,7 @@ namespace Platform.IntegrationTests.Infrastructure;
 /// A whole Platform: the Api, two Executors (competing consumers), the Scheduler and the Retention service,
 /// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
 /// </summary>
-public sealed class PlatformFixture : IAsyncLifetime
+public class PlatformFixture : IAsyncLifetime
 {
     public const string ExecutorA = "executor-a";
     public const string ExecutorB = "executor-b";
@@ -33,18 +33,25 @@ public sealed class PlatformFixture : IAsyncLifetime
         await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
+        for (var i = 0; i < Schedulers; i++) _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
         _services.Add(ServiceProcess.Start("Retention", Environment(), directory));
         await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>How many Scheduler replicas run side by side.</summary>
+    protected virtual int Schedulers => 1;
+
+    /// <summary>Settings every service of this fixture gets on top of the defaults below.</summary>
+    protected virtual IEnumerable<(string Name, string Value)> Settings => [];
+
     public Dictionary<string, string> Environment(params (string Name, string Value)[] extra)
     {
         var environment = new Dictionary<string, string>
         {
-            ["TaskStore__ConnectionString"] = Servers.PostgresConnectionString,
+            // The application name marks this fixture's connections, so a test can drop exactly those.
+            ["TaskStore__ConnectionString"] = $"{Servers.PostgresConnectionString};Application Name={Isolation}",
             ["TaskStore__Schema"] = Isolation,
             ["RabbitMq__Host"] = Servers.RabbitHost,
             ["RabbitMq__Port"] = Servers.RabbitPort.ToString(),
@@ -54,7 +61,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
         };
-        foreach (var (name, value) in extra) environment[name] = value;
+        foreach (var (name, value) in Settings.Concat(extra)) environment[name] = value;
         return environment;
     }
 
@@ -105,6 +112,19 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public string DescribeServices() =>
         string.Join("\n", _services.Select(s => $"--- {s.Service} ({(s.HasExited ? "exited" : "running")}): {s.LogPath}\n{s.Tail(15)}"));
+
+    /// <summary>kill -9 a service, then start it again with the same settings; returns the new process once healthy.</summary>
+    public async Task<ServiceProcess> KillAndRestartAsync(ServiceProcess service, TimeSpan? downtime = null)
+    {
+        service.Kill();
+        await service.DisposeAsync();
+        if (downtime is { } wait) await Task.Delay(wait);
+        var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
+        _services[_services.IndexOf(service)] = replacement;
+        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        if (replacement.Service == "Api") Api = new HttpClient { BaseAddress = replacement.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return replacement;
+    }
 
     public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(Servers.PostgresConnectionString);
 
