@@ -51,6 +51,7 @@ public static class TaskStoreRegistration
                 store.Events.AddEventType<TaskClaimed>();
                 store.Events.AddEventType<TaskCancelRequested>();
                 store.Events.AddEventType<TaskRedispatched>();
+                store.Events.AddEventType<TaskRequeued>();
                 store.Events.AddEventType<TaskSucceeded>();
                 store.Events.AddEventType<TaskFailed>();
                 store.Events.MetadataConfig.CorrelationIdEnabled = true;

@@ -13,11 +13,12 @@ internal static partial class AppEndpoints
 {
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
-        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null);
+        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null);
 
     /// <summary>A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets.</summary>
     public sealed record UpdateApp(
-        string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image);
+        string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image,
+        int? TaskMaxAttempts = null);
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
@@ -38,20 +39,23 @@ internal static partial class AppEndpoints
             errors["name"] = ["name is required."];
         else if (!NamePattern().IsMatch(request.Name))
             errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts);
         return errors;
     }
 
     public static Dictionary<string, string[]> Validate(UpdateApp request)
     {
         var errors = new Dictionary<string, string[]>();
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys, request.TaskMaxAttempts);
         return errors;
     }
 
     private static void ValidateSettings(
-        Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv)
+        Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv,
+        int? taskMaxAttempts)
     {
+        if (taskMaxAttempts is < 1 or > TaskDefinition.MaxMaxAttempts)
+            errors["task_max_attempts"] = [$"task_max_attempts must be between 1 and {TaskDefinition.MaxMaxAttempts}."];
         if (command is { Length: > TaskDefinition.MaxCommandLength })
             errors["command"] = [$"command must be at most {TaskDefinition.MaxCommandLength} characters."];
         if (TaskDefinition.LimitError("memory_in_mb", memory, TaskDefinition.MaxMemoryInMb) is { } memoryError)
@@ -79,6 +83,7 @@ internal static partial class AppEndpoints
             MemoryInMb = request.MemoryInMb ?? defaults.Value.DefaultMemoryInMb,
             DiskInMb = request.DiskInMb ?? defaults.Value.DefaultDiskInMb,
             TasksOnly = request.TasksOnly ?? false,
+            TaskMaxAttempts = request.TaskMaxAttempts ?? 1,
             Image = request.Image,
             CreatedAt = now,
             UpdatedAt = now,
@@ -117,6 +122,7 @@ internal static partial class AppEndpoints
             app.MemoryInMb = request.MemoryInMb ?? app.MemoryInMb;
             app.DiskInMb = request.DiskInMb ?? app.DiskInMb;
             app.TasksOnly = request.TasksOnly ?? app.TasksOnly;
+            app.TaskMaxAttempts = request.TaskMaxAttempts ?? app.TaskMaxAttempts;
             app.Image = request.Image ?? app.Image;
             AppChanges.Merge(app.SecretEnv, request.SecretEnv);
         }, app => TypedResults.Ok(AppResource.From(app)), ct);

@@ -180,10 +180,40 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         foreach (var survivor in ids.Except(orphaned)) await platform.WaitForEndAsync(survivor);
     }
 
+    [Fact]
+    public async Task With_a_retry_policy_a_killed_executors_task_runs_again_elsewhere_and_each_attempt_is_recorded()
+    {
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new { command = "echo attempt; sleep 120", max_attempts = 2 });
+        for (var i = 0; i < 100 && (await platform.GetTaskAsync(id))["state"]!.GetValue<string>() != "RUNNING"; i++) await Task.Delay(100);
+        var first = await ExecutorOfAsync(id);
+        var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == first);
+
+        var clock = Stopwatch.StartNew();
+        victim.Kill();
+        JsonNode task;
+        do
+        {
+            await Task.Delay(200);
+            task = await platform.GetTaskAsync(id);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"attempt 2 never ran: {task.ToJsonString()}");
+        } while (task["attempt"]!.GetValue<int>() < 2 || task["state"]!.GetValue<string>() != "RUNNING");
+        output.WriteLine($"attempt 2 running {clock.Elapsed.TotalSeconds:F1} s after kill -9 of {first}");
+
+        var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
+        Assert.Equal(["task_accepted", "task_claimed", "task_requeued", "task_redispatched", "task_claimed"], events.Select(e => e!["type"]!.GetValue<string>()));
+        Assert.Contains($"executor {first} was lost", events[2]!["data"]!["reason"]!.GetValue<string>());
+        Assert.NotEqual(first, events[4]!["data"]!["executor"]!.GetValue<string>());
+
+        await platform.Api.PostAsync($"/v3/tasks/{id}/actions/cancel", null);
+        await platform.WaitForEndAsync(id);
+        await platform.KillAndRestartAsync(victim);
+    }
+
     private async Task<string> ExecutorOfAsync(Guid id)
     {
         var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
-        return events.First(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
+        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
     }
 
     [Fact]

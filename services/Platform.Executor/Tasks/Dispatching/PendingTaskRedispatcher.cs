@@ -38,17 +38,19 @@ internal sealed class PendingTaskRedispatcher(
 
     private async Task RedispatchAsync(TimeSpan after, CancellationToken ct)
     {
-        var due = clock.GetUtcNow() - after;
+        var now = clock.GetUtcNow();
+        var due = now - after;
         IReadOnlyList<Guid> stale;
         await using (var query = store.QuerySession())
-            stale = await query.Query<AppTask>().Where(t => t.State == TaskState.Pending && t.UpdatedAt < due)
+            stale = await query.Query<AppTask>()
+                .Where(t => t.State == TaskState.Pending && ((t.RetryAt != null && t.RetryAt <= now) || (t.RetryAt == null && t.UpdatedAt < due)))
                 .OrderBy(t => t.UpdatedAt).Select(t => t.Id).Take(Batch).ToListAsync(ct);
 
         foreach (var id in stale)
         {
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<AppTask>(id, ct);
-            if (stream.Aggregate is not { State: TaskState.Pending } task || task.UpdatedAt >= due) continue;
+            if (stream.Aggregate is not { State: TaskState.Pending } task || (task.RetryAt is { } retryAt ? retryAt > now : task.UpdatedAt >= due)) continue;
             stream.AppendOne(new TaskRedispatched(id, clock.GetUtcNow()));
             try
             {
@@ -63,6 +65,7 @@ internal sealed class PendingTaskRedispatcher(
             {
                 TaskId = task.Id, App = task.App, Command = task.Command, Name = task.Name, MemoryInMb = task.MemoryInMb, DiskInMb = task.DiskInMb,
                 Env = task.Env, TimeoutSeconds = task.TimeoutSeconds, TerminationGracePeriodSeconds = task.TerminationGracePeriodSeconds,
+                MaxAttempts = task.MaxAttempts,
             }, ct);
         }
     }

@@ -59,9 +59,10 @@ internal sealed class LeaseKeeper(
     {
         await using var session = store.LightweightSession();
         var stream = await session.Events.FetchForWriting<AppTask>(orphan.TaskId, ct);
-        if (stream.Aggregate is not { State: TaskState.Running or TaskState.Canceling }) return;
+        if (stream.Aggregate is not { State: TaskState.Running or TaskState.Canceling } task) return;
         var now = clock.GetUtcNow();
-        stream.AppendOne(new TaskFailed(orphan.TaskId, null, reason, now, orphan.Executor));
+        var decision = TaskLifecycle.Orphaned(task, reason, orphan.Executor, now, options.Value.RedispatchAfter);
+        stream.AppendOne(decision);
         try
         {
             await session.SaveChangesAsync(ct);
@@ -69,6 +70,12 @@ internal sealed class LeaseKeeper(
         catch (JasperFx.ConcurrencyException)
         {
             return; // another executor recorded it first, or the task ended after all
+        }
+        if (decision is TaskRequeued requeued)
+        {
+            // The re-dispatcher publishes it again once RetryAt has passed.
+            logger.LogWarning("Task {TaskId} requeued as attempt {Attempt} of {Max}: {Reason}", orphan.TaskId, requeued.Attempt, task.MaxAttempts, reason);
+            return;
         }
         logger.LogWarning("Task {TaskId} failed: {Reason}", orphan.TaskId, reason);
         await bus.Publish(new TaskCompleted

@@ -30,7 +30,7 @@ internal sealed class TaskClaimer(
         if (stream.Aggregate is null)
         {
             var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env,
-                message.TimeoutSeconds, message.TerminationGracePeriodSeconds);
+                message.TimeoutSeconds, message.TerminationGracePeriodSeconds, message.MaxAttempts);
             var errors = TaskDefinition.Validate(overrides, app);
             if (errors.Count > 0) throw new RunTaskRejected(errors);
             var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
