@@ -40,25 +40,7 @@ public static class TaskStoreRegistration
                 var options = sp.GetRequiredService<IOptions<TaskStoreOptions>>().Value;
                 var store = new StoreOptions();
                 store.Connection(sp.GetRequiredService<NpgsqlDataSource>());
-                store.DatabaseSchemaName = options.Schema;
-                store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
-                store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
-                store.Events.StreamIdentity = StreamIdentity.AsGuid;
-                // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
-                store.Events.AddEventType<TaskAccepted>();
-                store.Events.AddEventType<TaskClaimed>();
-                store.Events.AddEventType<TaskSucceeded>();
-                store.Events.AddEventType<TaskFailed>();
-                store.Events.MetadataConfig.CorrelationIdEnabled = true;
-                store.Events.MetadataConfig.CausationIdEnabled = true;
-                store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
-                store.Schema.For<AppTask>()
-                    .Index(x => x.App)
-                    .Index(x => x.State);
-                store.Schema.For<App>().Identity(x => x.Name);
-                store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
-                store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
+                ConfigureStore(store, options.Schema);
                 return store;
             })
             .UseLightweightSessions()
@@ -69,5 +51,35 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
+    }
+
+    /// <summary>
+    /// The store's shape: schema, serialization, event types, projections, indexes and the extra tables.
+    /// Public so that a tool or test that writes to the store directly (seeding history) uses exactly the
+    /// services' settings.
+    /// </summary>
+    public static void ConfigureStore(StoreOptions store, string schema)
+    {
+        store.DatabaseSchemaName = schema;
+        store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
+        store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        store.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
+        store.Events.AddEventType<TaskAccepted>();
+        store.Events.AddEventType<TaskClaimed>();
+        store.Events.AddEventType<TaskSucceeded>();
+        store.Events.AddEventType<TaskFailed>();
+        store.Events.MetadataConfig.CorrelationIdEnabled = true;
+        store.Events.MetadataConfig.CausationIdEnabled = true;
+        store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
+        store.Schema.For<AppTask>()
+            .Index(x => x.App)
+            .Index(x => x.State)
+            // An app's tasks newest first without a sort: the task list, and retention's selection.
+            .Index([x => x.App, x => x.SequenceId]);
+        store.Schema.For<App>().Identity(x => x.Name);
+        store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
+        store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));
     }
 }

@@ -12,7 +12,8 @@ internal static partial class AppEndpoints
     public const int DefaultMemoryInMb = 256;
     public const int DefaultDiskInMb = 1024;
 
-    public sealed record RegisterApp(string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb);
+    public sealed record RegisterApp(
+        string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb, AppRetention? Retention = null);
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
@@ -38,6 +39,8 @@ internal static partial class AppEndpoints
             errors["disk_in_mb"] = [disk];
         if (request.Env is not null && EnvironmentNames.Invalid(request.Env.Keys) is { } env)
             errors["env"] = [env];
+        foreach (var (field, error) in request.Retention?.Errors() ?? [])
+            errors[$"retention.{field}"] = [error];
         return errors;
     }
 
@@ -53,6 +56,7 @@ internal static partial class AppEndpoints
             Env = request.Env ?? new(),
             MemoryInMb = request.MemoryInMb ?? DefaultMemoryInMb,
             DiskInMb = request.DiskInMb ?? DefaultDiskInMb,
+            Retention = request.Retention,
             CreatedAt = now,
             UpdatedAt = now,
         };

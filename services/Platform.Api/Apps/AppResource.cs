@@ -9,9 +9,10 @@ internal sealed record AppResource(
     IReadOnlyDictionary<string, string> Env,
     int MemoryInMb,
     int DiskInMb,
+    AppRetention? Retention,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static AppResource From(App app) =>
-        new(app.Name, app.Command, app.Env, app.MemoryInMb, app.DiskInMb, app.CreatedAt, app.UpdatedAt);
+        new(app.Name, app.Command, app.Env, app.MemoryInMb, app.DiskInMb, app.Retention, app.CreatedAt, app.UpdatedAt);
 }
