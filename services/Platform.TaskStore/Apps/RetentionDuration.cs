@@ -17,7 +17,8 @@ public static class RetentionDuration
         duration = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
         text = text.Trim();
-        if (TryParseWithUnit(text, out duration) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration))
+        // A bare number would be read by TimeSpan as days: too easy to mistake, so a TimeSpan needs a colon.
+        if (TryParseWithUnit(text, out duration) || (text.Contains(':') && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration)))
             return duration > TimeSpan.Zero && duration <= Max;
         return false;
     }
