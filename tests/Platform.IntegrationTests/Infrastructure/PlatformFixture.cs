@@ -34,7 +34,9 @@ public sealed class PlatformFixture : IAsyncLifetime
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
         _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
-        _services.Add(ServiceProcess.Start("Retention", Environment(), directory));
+        // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
+        // triggered; tests that exercise the sweep start Retention processes of their own.
+        _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
         await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
