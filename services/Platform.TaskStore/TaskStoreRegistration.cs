@@ -75,9 +75,7 @@ public static class TaskStoreRegistration
         store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
         store.Schema.For<AppTask>()
             .Index(x => x.App)
-            .Index(x => x.State)
-            // An app's tasks newest first without a sort: the task list, and retention's selection.
-            .Index([x => x.App, x => x.SequenceId]);
+            .Index(x => x.State);
         store.Schema.For<App>().Identity(x => x.Name);
         store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));

@@ -38,7 +38,9 @@ public sealed class AppPruner(
 
     private readonly string _schema = storeOptions.Value.Schema;
 
-    // Matches the (App, SequenceId) index on AppTask, so the newest-first read needs no sort.
+    // Three fields per finished task (not the documents), found through the App index and sorted in
+    // PostgreSQL. A composite (App, SequenceId) index was tried: the planner still chose the App index and a
+    // sort (9 ms for an app's 4,000 of 200,000 rows), so it was not kept.
     private readonly string _finishedTasksSql =
         $"""
          select id, CAST(data ->> 'SequenceId' as bigint), CAST(data ->> 'EndedAt' as timestamptz)
