@@ -54,29 +54,33 @@ public sealed class PruningTests(PlatformFixture platform) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unfinished_tasks_survive_an_apps_own_count_and_age_limits_while_old_finished_ones_go()
+    public async Task Pending_running_and_canceling_tasks_survive_an_apps_own_count_and_age_limits_while_old_finished_ones_go()
     {
         var app = await RegisterAppAsync(new { max_tasks = 3, max_age = "1d" });
         var longAgo = DateTimeOffset.UtcNow - TimeSpan.FromDays(60);
         var monthAgo = DateTimeOffset.UtcNow - TimeSpan.FromDays(40);
         var recent = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
-        await _history.SeedAsync(app, [
+        var seeded = await _history.SeedAsync(app, [
             new SeededTask(1, TaskState.Running, longAgo),
             new SeededTask(2, TaskState.Pending, longAgo),
             .. Enumerable.Range(3, 8).Select(n => new SeededTask(n, TaskState.Succeeded, monthAgo)),
             new SeededTask(11, TaskState.Running, longAgo),
             new SeededTask(12, TaskState.Failed, recent),
             new SeededTask(13, TaskState.Succeeded, recent),
+            new SeededTask(14, TaskState.Succeeded, monthAgo),
+            new SeededTask(15, TaskState.Running, longAgo),
         ]);
+        await _history.MarkCancelingAsync(seeded[^1]);
 
         await platform.WaitForEndAsync(await platform.RunTaskAsync(app));
         await _history.WaitUntilAsync(async () => (await _history.TasksOfAsync(app)).Count == 6 && (await _history.RunsOfAsync(app)).Count > 0,
             TimeSpan.FromSeconds(30), "pruning by age");
 
         var left = await _history.TasksOfAsync(app);
-        // 3..10 finished 40 days ago: past the one-day age. 12, 13 and the real task 14 are the three newest finished.
-        Assert.Equal([(1L, "Running"), (2L, "Pending"), (11L, "Running"), (12L, "Failed"), (13L, "Succeeded"), (14L, "Succeeded")], left);
-        Assert.Equal(8, (await _history.RunsOfAsync(app)).Sum(r => r.Deleted));
+        // The three newest finished are 16 (the real task), 14 and 13: the count takes 12 and older. 14 is among
+        // them but finished 40 days ago: the age takes it. The unfinished 1, 2, 11 and 15 are older still and stay.
+        Assert.Equal([(1L, "Running"), (2L, "Pending"), (11L, "Running"), (13L, "Succeeded"), (15L, "Canceling"), (16L, "Succeeded")], left);
+        Assert.Equal(10, (await _history.RunsOfAsync(app)).Sum(r => r.Deleted));
     }
 
     [Fact]

@@ -69,6 +69,18 @@ public sealed class TaskHistory : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>
+    /// Puts a task's read model in CANCELING. No stored event leads there yet (the cancel flow is issue 3), so
+    /// the row is set directly: what retention must respect is the state it reads.
+    /// </summary>
+    public async Task MarkCancelingAsync(Guid id)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"update {Schema}.mt_doc_apptask set data = jsonb_set(data, '{{State}}', '\"Canceling\"') where id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
     public Task AppendLogAsync(Guid task, params string[] lines) =>
         _logs.AppendAsync(lines.Select((line, i) => new TaskLogLine(task, i + 1, LogStream.Stdout, DateTimeOffset.UtcNow, line)).ToList(), CancellationToken.None);
 
