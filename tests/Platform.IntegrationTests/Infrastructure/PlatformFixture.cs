@@ -61,12 +61,12 @@ public sealed class PlatformFixture : IAsyncLifetime
     }
 
     /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
-    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null)
+    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null, object? retention = null)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..10];
         var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
         {
-            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb,
+            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb, ["retention"] = retention,
         });
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Platform.IntegrationTests.Infrastructure;
 using Platform.TaskStore.Tasks;
 
@@ -22,7 +21,7 @@ public sealed class PruningTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task An_app_with_520_finished_tasks_keeps_exactly_the_newest_500_and_the_oldest_go_with_their_logs()
     {
-        var app = await RegisterAppAsync();
+        var app = await platform.RegisterAppAsync();
         var old = DateTimeOffset.UtcNow - TimeSpan.FromDays(3);
         // Sequence 1 and 2 are the oldest of all, and unfinished; 3..521 finished (519); the real task below is 522.
         var seeded = await _history.SeedAsync(app, [
@@ -56,7 +55,7 @@ public sealed class PruningTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task Pending_running_and_canceling_tasks_survive_an_apps_own_count_and_age_limits_while_old_finished_ones_go()
     {
-        var app = await RegisterAppAsync(new { max_tasks = 3, max_age = "1d" });
+        var app = await platform.RegisterAppAsync(retention: new { max_tasks = 3, max_age = "1d" });
         var longAgo = DateTimeOffset.UtcNow - TimeSpan.FromDays(60);
         var monthAgo = DateTimeOffset.UtcNow - TimeSpan.FromDays(40);
         var recent = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
@@ -86,7 +85,7 @@ public sealed class PruningTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task An_apps_log_byte_cap_keeps_the_last_lines_of_each_finished_task()
     {
-        var app = await RegisterAppAsync(new { max_log_bytes = 20 });
+        var app = await platform.RegisterAppAsync(retention: new { max_log_bytes = 20 });
         var seeded = (await _history.SeedAsync(app, [new SeededTask(1, TaskState.Succeeded, DateTimeOffset.UtcNow, LogLines: 0)]))[0];
         await _history.AppendLogAsync(seeded, "line-01xx", "line-02xx", "line-03xx", "line-04xx", "the end!!");
 
@@ -100,13 +99,5 @@ public sealed class PruningTests(PlatformFixture platform) : IAsyncLifetime
         var logs = await platform.GetLogsAsync(seeded);
         Assert.Equal([4L, 5L], logs.Select(l => l!["sequence"]!.GetValue<long>()));
         Assert.Equal(2, (await _history.TasksOfAsync(app)).Count);
-    }
-
-    private async Task<string> RegisterAppAsync(object? retention = null)
-    {
-        var name = "ret-" + Guid.NewGuid().ToString("N")[..10];
-        var response = await platform.Api.PostAsJsonAsync("/v3/apps", new { name, command = "true", retention });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return name;
     }
 }

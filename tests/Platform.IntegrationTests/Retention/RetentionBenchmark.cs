@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Platform.IntegrationTests.Infrastructure;
 using Platform.TaskStore.Tasks;
 using Xunit.Abstractions;
@@ -22,8 +21,7 @@ public sealed class RetentionBenchmark(PlatformFixture platform, ITestOutputHelp
     [BenchmarkFact]
     public async Task Cleaning_up_100000_finished_tasks_of_one_app()
     {
-        var app = "bench-" + Guid.NewGuid().ToString("N")[..10];
-        (await platform.Api.PostAsJsonAsync("/v3/apps", new { name = app, command = "true" })).EnsureSuccessStatusCode();
+        var app = await platform.RegisterAppAsync();
         await using var history = new TaskHistory(platform);
         var seeding = Stopwatch.StartNew();
         var start = DateTimeOffset.UtcNow - TimeSpan.FromDays(1);

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using Platform.IntegrationTests.Infrastructure;
 using Platform.TaskStore.Tasks;
 
@@ -12,9 +10,7 @@ public sealed class SweepingTests(PlatformFixture platform)
     [Fact]
     public async Task Two_retention_hosts_side_by_side_delete_each_task_once()
     {
-        var app = "ret-" + Guid.NewGuid().ToString("N")[..10];
-        var registered = await platform.Api.PostAsJsonAsync("/v3/apps", new { name = app, command = "true", retention = new { max_tasks = 10 } });
-        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var app = await platform.RegisterAppAsync(retention: new { max_tasks = 10 });
         await using var history = new TaskHistory(platform);
         var seeded = await history.SeedAsync(app,
             Enumerable.Range(1, 3000).Select(n => new SeededTask(n, TaskState.Succeeded, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(3000 - n))).ToList());

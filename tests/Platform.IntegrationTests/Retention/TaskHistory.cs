@@ -121,8 +121,6 @@ public sealed class TaskHistory : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task<long> LogLinesOfAsync(Guid id) => await ScalarAsync<long>($"select count(*) from {Schema}.task_logs where task_id = $1", id);
-
     public async Task<List<string>> LogTextOfAsync(Guid id)
     {
         await using var command = _dataSource.CreateCommand($"select line from {Schema}.task_logs where task_id = $1 order by seq");
@@ -157,13 +155,6 @@ public sealed class TaskHistory : IAsyncDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what} did not happen within {timeout}.\n{_platform.DescribeServices()}");
             await Task.Delay(200);
         }
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql, object parameter)
-    {
-        await using var command = _dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     public async ValueTask DisposeAsync()
