@@ -23,11 +23,16 @@ public sealed class RetentionBenchmark(PlatformFixture platform, ITestOutputHelp
     {
         var app = await platform.RegisterAppAsync();
         await using var history = new TaskHistory(platform);
+        List<double> idle;
         var seeding = Stopwatch.StartNew();
         var start = DateTimeOffset.UtcNow - TimeSpan.FromDays(1);
         var ids = await history.SeedAsync(app, Enumerable.Range(1, Tasks)
             .Select(n => new SeededTask(n, TaskState.Succeeded, start + TimeSpan.FromMilliseconds(n), LogLinesPerTask)).ToList());
         seeding.Stop();
+
+        // The same reads with nothing deleting, to compare with.
+        using (var baseline = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            idle = await MeasureReadsAsync(app, ids[^1], baseline.Token);
 
         // A Retention process of its own: it sweeps at start-up, which finds the app over its limit.
         var wall = Stopwatch.StartNew();
@@ -47,6 +52,7 @@ public sealed class RetentionBenchmark(PlatformFixture platform, ITestOutputHelp
         Assert.Equal(0, await history.RowsLeftAsync(ids.Take(Tasks - Kept)));
 
         latencies.Sort();
+        idle.Sort();
         var report =
             $"""
              Retention benchmark ({DateTimeOffset.UtcNow:u}, {Environment.ProcessorCount} cores)
@@ -54,7 +60,8 @@ public sealed class RetentionBenchmark(PlatformFixture platform, ITestOutputHelp
              pruned to {Kept}: {deleted} tasks deleted in {pruneSeconds:F2} s (the prune itself, as recorded on its RetentionRun)
                = {deleted / pruneSeconds:F0} tasks/s, {deleted * EventsPerTask / pruneSeconds:F0} events/s, {deleted * LogLinesPerTask / pruneSeconds:F0} log lines/s
              wall time from starting the Retention process to the run recorded: {wall.Elapsed.TotalSeconds:F1} s
-             API reads meanwhile (task list page + one task): {latencies.Count} reads, median {Percentile(latencies, 0.5):F0} ms, p95 {Percentile(latencies, 0.95):F0} ms, max {latencies.LastOrDefault():F0} ms
+             API reads (a page of the app's task list + one task), before: {Describe(idle)}
+             API reads while the cleanup runs: {Describe(latencies)}
              """;
         output.WriteLine(report);
         await File.AppendAllTextAsync(Path.Combine(platform.LogDirectory, "retention-benchmark.txt"), report + "\n\n");
@@ -73,6 +80,9 @@ public sealed class RetentionBenchmark(PlatformFixture platform, ITestOutputHelp
         }
         return latencies;
     }
+
+    private static string Describe(List<double> sorted) =>
+        $"{sorted.Count} reads, median {Percentile(sorted, 0.5):F0} ms, p95 {Percentile(sorted, 0.95):F0} ms, max {sorted.LastOrDefault():F0} ms";
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];

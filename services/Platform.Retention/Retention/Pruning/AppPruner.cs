@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Marten;
@@ -35,6 +36,15 @@ public sealed class AppPruner(
         "platform.retention.tasks_deleted", unit: "{task}", description: "Tasks deleted by retention, with their streams and logs");
 
     private static readonly string Replica = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+
+    // How far back from its previous trim of an app a replica trims again: a task's end time comes from its
+    // executor's clock, and its final event may be appended a moment after that time.
+    private static readonly TimeSpan TrimOverlap = TimeSpan.FromMinutes(5);
+
+    // Per app, the time this replica's last log trim covered: a kept task's output is capped soon after it
+    // finishes, and later prunes do not scan the output of all 500 kept tasks again. Empty after a restart,
+    // so the first prune then trims everything once.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _logsTrimmedUpTo = new();
 
     private readonly string _schema = storeOptions.Value.Schema;
 
@@ -75,8 +85,9 @@ public sealed class AppPruner(
         await using (var session = store.QuerySession())
             overrides = (await session.LoadAsync<App>(app, ct))?.Retention;
         var limits = RetentionLimits.Resolve(options.Value, overrides);
+        var readAt = clock.GetUtcNow();
         var finished = await ReadFinishedAsync(app, ct);
-        var doomed = RetentionPolicy.SelectForDeletion(finished, limits, clock.GetUtcNow());
+        var doomed = RetentionPolicy.SelectForDeletion(finished, limits, readAt);
 
         var deleted = 0;
         var trimmed = 0;
@@ -90,8 +101,11 @@ public sealed class AppPruner(
             }
             if (limits.MaxLogBytes is { } maxLogBytes)
             {
-                var kept = finished.Select(t => t.Id).Except(doomed).ToList();
-                trimmed = await logs.TrimAsync(kept, maxLogBytes, ct);
+                var since = _logsTrimmedUpTo.GetValueOrDefault(app, DateTimeOffset.MinValue);
+                var gone = doomed.ToHashSet();
+                var recentlyFinished = finished.Where(t => t.FinishedAt >= since && !gone.Contains(t.Id)).Select(t => t.Id).ToList();
+                trimmed = await logs.TrimAsync(recentlyFinished, maxLogBytes, ct);
+                _logsTrimmedUpTo[app] = readAt - TrimOverlap;
             }
         }
         finally
