@@ -41,10 +41,10 @@ public sealed class AppPruner(
     // executor's clock, and its final event may be appended a moment after that time.
     private static readonly TimeSpan TrimOverlap = TimeSpan.FromMinutes(5);
 
-    // Per app, the time this replica's last log trim covered: a kept task's output is capped soon after it
-    // finishes, and later prunes do not scan the output of all 500 kept tasks again. Empty after a restart,
-    // so the first prune then trims everything once.
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _logsTrimmedUpTo = new();
+    // Per app, the time this replica's last log trim covered and the cap it applied: a kept task's output is
+    // capped soon after it finishes, and later prunes do not scan the output of all 500 kept tasks again.
+    // Empty after a restart, and ignored when the cap changed, so that everything is then trimmed once.
+    private readonly ConcurrentDictionary<string, (DateTimeOffset UpTo, long Cap)> _logsTrimmed = new();
 
     private readonly string _schema = storeOptions.Value.Schema;
 
@@ -53,7 +53,7 @@ public sealed class AppPruner(
     // sort (9 ms for an app's 4,000 of 200,000 rows), so it was not kept.
     private readonly string _finishedTasksSql =
         $"""
-         select id, CAST(data ->> 'SequenceId' as bigint), CAST(data ->> 'EndedAt' as timestamptz)
+         select id, CAST(data ->> 'SequenceId' as bigint), CAST(coalesce(data ->> 'EndedAt', data ->> 'UpdatedAt') as timestamptz)
          from {storeOptions.Value.Schema}.{TaskDeletion.AppTaskTable}
          where data ->> 'App' = $1 and data ->> 'State' in ('Succeeded', 'Failed')
          order by CAST(data ->> 'SequenceId' as bigint) desc
@@ -101,11 +101,11 @@ public sealed class AppPruner(
             }
             if (limits.MaxLogBytes is { } maxLogBytes)
             {
-                var since = _logsTrimmedUpTo.GetValueOrDefault(app, DateTimeOffset.MinValue);
+                var since = _logsTrimmed.TryGetValue(app, out var last) && last.Cap == maxLogBytes ? last.UpTo : DateTimeOffset.MinValue;
                 var gone = doomed.ToHashSet();
                 var recentlyFinished = finished.Where(t => t.FinishedAt >= since && !gone.Contains(t.Id)).Select(t => t.Id).ToList();
                 trimmed = await logs.TrimAsync(recentlyFinished, maxLogBytes, ct);
-                _logsTrimmedUpTo[app] = readAt - TrimOverlap;
+                _logsTrimmed[app] = (readAt - TrimOverlap, maxLogBytes);
             }
         }
         finally
