@@ -13,12 +13,16 @@ internal static partial class AppEndpoints
 {
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
-        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null);
+        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null,
+        AppRetention? Retention = null);
 
-    /// <summary>A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets.</summary>
+    /// <summary>
+    /// A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets; a
+    /// <c>retention</c> object replaces the app's retention limits as a whole.
+    /// </summary>
     public sealed record UpdateApp(
         string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image,
-        int? TaskMaxAttempts = null);
+        int? TaskMaxAttempts = null, AppRetention? Retention = null);
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
@@ -39,21 +43,23 @@ internal static partial class AppEndpoints
             errors["name"] = ["name is required."];
         else if (!NamePattern().IsMatch(request.Name))
             errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
         return errors;
     }
 
     public static Dictionary<string, string[]> Validate(UpdateApp request)
     {
         var errors = new Dictionary<string, string[]>();
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys, request.TaskMaxAttempts);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
         return errors;
     }
 
     private static void ValidateSettings(
         Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv,
-        int? taskMaxAttempts)
+        int? taskMaxAttempts, AppRetention? retention)
     {
+        foreach (var (field, error) in retention?.Errors() ?? [])
+            errors[$"retention.{field}"] = [error];
         if (taskMaxAttempts is < 1 or > TaskDefinition.MaxMaxAttempts)
             errors["task_max_attempts"] = [$"task_max_attempts must be between 1 and {TaskDefinition.MaxMaxAttempts}."];
         if (command is { Length: > TaskDefinition.MaxCommandLength })
@@ -85,6 +91,7 @@ internal static partial class AppEndpoints
             TasksOnly = request.TasksOnly ?? false,
             TaskMaxAttempts = request.TaskMaxAttempts ?? 1,
             Image = request.Image,
+            Retention = request.Retention,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -123,6 +130,7 @@ internal static partial class AppEndpoints
             app.DiskInMb = request.DiskInMb ?? app.DiskInMb;
             app.TasksOnly = request.TasksOnly ?? app.TasksOnly;
             app.TaskMaxAttempts = request.TaskMaxAttempts ?? app.TaskMaxAttempts;
+            app.Retention = request.Retention ?? app.Retention;
             app.Image = request.Image ?? app.Image;
             AppChanges.Merge(app.SecretEnv, request.SecretEnv);
         }, app => TypedResults.Ok(AppResource.From(app)), ct);

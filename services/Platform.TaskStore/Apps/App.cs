@@ -23,6 +23,8 @@ public sealed class App
     public string? Image { get; set; }
     public int MemoryInMb { get; set; }
     public int DiskInMb { get; set; }
+    /// <summary>This app's own retention limits; null means the Retention service's configured ones.</summary>
+    public AppRetention? Retention { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -34,7 +34,9 @@ public class PlatformFixture : IAsyncLifetime
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
         for (var i = 0; i < Schedulers; i++) _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
-        _services.Add(ServiceProcess.Start("Retention", Environment(), directory));
+        // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
+        // triggered; tests that exercise the sweep start Retention processes of their own.
+        _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
         await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -66,12 +68,12 @@ public class PlatformFixture : IAsyncLifetime
     }
 
     /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
-    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null)
+    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null, object? retention = null)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..10];
         var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
         {
-            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb,
+            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb, ["retention"] = retention,
         });
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;
