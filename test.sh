@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash eng/setup.sh
 dotnet build Platform.sln -c Release --nologo -v q -clp:ErrorsOnly
-dotnet test Platform.sln -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+dotnet test Platform.sln -c Release --no-build --nologo --logger "console;verbosity=detailed" "$@"

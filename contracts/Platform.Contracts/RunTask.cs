@@ -36,6 +36,9 @@ public sealed record RunTask
     /// <summary>Optional. Maximum run time in seconds (1 to 604800); past it the task is terminated and fails. No limit when absent.</summary>
     public int? TimeoutSeconds { get; init; }
 
+    /// <summary>Optional. Attempts (1 to 10) when the executor running the task is lost; the app's (by default 1: no retry) when absent.</summary>
+    public int? MaxAttempts { get; init; }
+
     /// <summary>Optional. Seconds between SIGTERM and SIGKILL when the task is terminated (0 to 3600); 10 when absent.</summary>
     public int? TerminationGracePeriodSeconds { get; init; }
 }

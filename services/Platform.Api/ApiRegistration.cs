@@ -14,6 +14,8 @@ internal static class ApiRegistration
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddSingleton<ApiTelemetry>();
+        builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
         builder.Services.AddScoped<TaskCancellation>();
         builder.Services.AddScoped<AppDeletion>();
         return builder;

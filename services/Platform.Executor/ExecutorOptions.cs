@@ -23,7 +23,18 @@ public sealed class ExecutorOptions
     [Required]
     public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "platform-executor");
 
-    /// <summary>The shell that runs a task's command as <c>shell -c command</c>.</summary>
-    [Required]
-    public string Shell { get; set; } = "/bin/sh";
+    /// <summary>
+    /// How long this executor's lease on its running tasks lasts without renewal. When it runs out (the
+    /// executor was killed, its machine went away), any executor fails those tasks, naming the lost one.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:02", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the lease is renewed, and orphaned tasks of other executors looked for.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A task still PENDING this long after it was last dispatched is published again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,3 +1,5 @@
+using Platform.Executor.Tasks.Dispatching;
+using Platform.Executor.Tasks.Leasing;
 using Platform.Executor.Tasks.Running;
 using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
@@ -21,7 +23,10 @@ internal static class ExecutorRegistration
         builder.Services.AddSingleton<TaskClaimer>();
         builder.Services.AddSingleton<TaskProcess>();
         builder.Services.AddSingleton<TaskRunner>();
+        // Order matters: hosted services stop in reverse, so the lease is released after the runner recorded its tasks' ends.
+        builder.Services.AddHostedService<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskRunner>());
+        builder.Services.AddHostedService<PendingTaskRedispatcher>();
         return builder;
     }
 }

@@ -1,4 +1,7 @@
+using MassTransit;
 using Platform.Messaging;
+using Platform.Retention;
+using Platform.Retention.Retention.Pruning;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 
@@ -6,7 +9,12 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddTaskStore();
-builder.AddPlatformBus("retention");
+builder.AddPlatformBus("retention", bus =>
+{
+    bus.AddConsumer<TaskCompletedConsumer>();
+    bus.AddConsumer<TaskTerminatedConsumer>();
+});
+builder.AddRetention();
 
 var app = builder.Build();
 

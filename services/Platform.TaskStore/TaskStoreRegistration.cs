@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Leases;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -40,27 +41,7 @@ public static class TaskStoreRegistration
                 var options = sp.GetRequiredService<IOptions<TaskStoreOptions>>().Value;
                 var store = new StoreOptions();
                 store.Connection(sp.GetRequiredService<NpgsqlDataSource>());
-                store.DatabaseSchemaName = options.Schema;
-                store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
-                store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
-                store.Events.StreamIdentity = StreamIdentity.AsGuid;
-                // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
-                store.Events.AddEventType<TaskAccepted>();
-                store.Events.AddEventType<TaskClaimed>();
-                store.Events.AddEventType<TaskCancelRequested>();
-                store.Events.AddEventType<TaskSucceeded>();
-                store.Events.AddEventType<TaskFailed>();
-                store.Events.MetadataConfig.CorrelationIdEnabled = true;
-                store.Events.MetadataConfig.CausationIdEnabled = true;
-                store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
-                store.Schema.For<AppTask>()
-                    .Index(x => x.App)
-                    .Index(x => x.State);
-                // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
-                store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
-                store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
-                store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
+                ConfigureStore(store, options.Schema);
                 return store;
             })
             .UseLightweightSessions()
@@ -69,7 +50,41 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
+        builder.Services.AddSingleton<ExecutorLeases>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
+    }
+
+    /// <summary>
+    /// The store's shape: schema, serialization, event types, projections, indexes and the extra tables.
+    /// Public so that a tool or test that writes to the store directly (seeding history) uses exactly the
+    /// services' settings.
+    /// </summary>
+    public static void ConfigureStore(StoreOptions store, string schema)
+    {
+        store.DatabaseSchemaName = schema;
+        store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
+        store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        store.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
+        store.Events.AddEventType<TaskAccepted>();
+        store.Events.AddEventType<TaskClaimed>();
+        store.Events.AddEventType<TaskCancelRequested>();
+        store.Events.AddEventType<TaskRedispatched>();
+        store.Events.AddEventType<TaskRequeued>();
+        store.Events.AddEventType<TaskSucceeded>();
+        store.Events.AddEventType<TaskFailed>();
+        store.Events.MetadataConfig.CorrelationIdEnabled = true;
+        store.Events.MetadataConfig.CausationIdEnabled = true;
+        store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
+        store.Schema.For<AppTask>()
+            .Index(x => x.App)
+            .Index(x => x.State);
+        // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
+        store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
+        store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
+        store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));
+        store.Storage.ExtendedSchemaObjects.Add(ExecutorLeaseTable.Define(schema));
     }
 }

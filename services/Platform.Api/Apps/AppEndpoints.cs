@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Platform.Api.Http;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
@@ -10,16 +11,18 @@ namespace Platform.Api.Apps;
 /// <summary>Registering, changing, reading and deleting apps: <c>/v3/apps</c>.</summary>
 internal static partial class AppEndpoints
 {
-    public const int DefaultMemoryInMb = 256;
-    public const int DefaultDiskInMb = 1024;
-
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
-        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null);
+        Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null,
+        AppRetention? Retention = null);
 
-    /// <summary>A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets.</summary>
+    /// <summary>
+    /// A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets; a
+    /// <c>retention</c> object replaces the app's retention limits as a whole.
+    /// </summary>
     public sealed record UpdateApp(
-        string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image);
+        string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image,
+        int? TaskMaxAttempts = null, AppRetention? Retention = null);
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
@@ -40,20 +43,25 @@ internal static partial class AppEndpoints
             errors["name"] = ["name is required."];
         else if (!NamePattern().IsMatch(request.Name))
             errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
         return errors;
     }
 
     public static Dictionary<string, string[]> Validate(UpdateApp request)
     {
         var errors = new Dictionary<string, string[]>();
-        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys);
+        ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
         return errors;
     }
 
     private static void ValidateSettings(
-        Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv)
+        Dictionary<string, string[]> errors, string? command, int? memory, int? disk, IEnumerable<string>? env, IEnumerable<string>? secretEnv,
+        int? taskMaxAttempts, AppRetention? retention)
     {
+        foreach (var (field, error) in retention?.Errors() ?? [])
+            errors[$"retention.{field}"] = [error];
+        if (taskMaxAttempts is < 1 or > TaskDefinition.MaxMaxAttempts)
+            errors["task_max_attempts"] = [$"task_max_attempts must be between 1 and {TaskDefinition.MaxMaxAttempts}."];
         if (command is { Length: > TaskDefinition.MaxCommandLength })
             errors["command"] = [$"command must be at most {TaskDefinition.MaxCommandLength} characters."];
         if (TaskDefinition.LimitError("memory_in_mb", memory, TaskDefinition.MaxMemoryInMb) is { } memoryError)
@@ -66,7 +74,8 @@ internal static partial class AppEndpoints
             errors["secret_env"] = [secretError];
     }
 
-    private static async Task<IResult> Register(RegisterApp request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Register(
+        RegisterApp request, IDocumentSession session, IOptions<AppDefaultsOptions> defaults, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request);
         if (errors.Count > 0) return Problems.Invalid(errors);
@@ -77,10 +86,12 @@ internal static partial class AppEndpoints
             Command = request.Command ?? "",
             Env = request.Env ?? new(),
             SecretEnv = request.SecretEnv ?? new(),
-            MemoryInMb = request.MemoryInMb ?? DefaultMemoryInMb,
-            DiskInMb = request.DiskInMb ?? DefaultDiskInMb,
+            MemoryInMb = request.MemoryInMb ?? defaults.Value.DefaultMemoryInMb,
+            DiskInMb = request.DiskInMb ?? defaults.Value.DefaultDiskInMb,
             TasksOnly = request.TasksOnly ?? false,
+            TaskMaxAttempts = request.TaskMaxAttempts ?? 1,
             Image = request.Image,
+            Retention = request.Retention,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -118,6 +129,8 @@ internal static partial class AppEndpoints
             app.MemoryInMb = request.MemoryInMb ?? app.MemoryInMb;
             app.DiskInMb = request.DiskInMb ?? app.DiskInMb;
             app.TasksOnly = request.TasksOnly ?? app.TasksOnly;
+            app.TaskMaxAttempts = request.TaskMaxAttempts ?? app.TaskMaxAttempts;
+            app.Retention = request.Retention ?? app.Retention;
             app.Image = request.Image ?? app.Image;
             AppChanges.Merge(app.SecretEnv, request.SecretEnv);
         }, app => TypedResults.Ok(AppResource.From(app)), ct);

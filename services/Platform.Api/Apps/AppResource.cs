@@ -11,11 +11,13 @@ internal sealed record AppResource(
     int MemoryInMb,
     int DiskInMb,
     bool TasksOnly,
+    int TaskMaxAttempts,
     string? Image,
+    AppRetention? Retention,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static AppResource From(App app) => new(
         app.Name, app.Command, app.Env, app.SecretEnv.Keys.Order(StringComparer.Ordinal).ToList(), app.MemoryInMb, app.DiskInMb,
-        app.TasksOnly, app.Image, app.CreatedAt, app.UpdatedAt);
+        app.TasksOnly, app.TaskMaxAttempts, app.Image, app.Retention, app.CreatedAt, app.UpdatedAt);
 }

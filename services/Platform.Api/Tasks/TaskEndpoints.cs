@@ -16,7 +16,7 @@ internal static class TaskEndpoints
 {
     public sealed record CreateTask(
         string? Command, string? Name, int? MemoryInMb, int? DiskInMb, Dictionary<string, string>? Env,
-        int? TimeoutSeconds, int? TerminationGracePeriodSeconds);
+        int? TimeoutSeconds, int? TerminationGracePeriodSeconds, int? MaxAttempts);
 
     public static RouteGroupBuilder MapTasks(this RouteGroupBuilder v3)
     {
@@ -39,7 +39,7 @@ internal static class TaskEndpoints
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
         var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env,
-            request.TimeoutSeconds, request.TerminationGracePeriodSeconds);
+            request.TimeoutSeconds, request.TerminationGracePeriodSeconds, request.MaxAttempts);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
@@ -60,6 +60,7 @@ internal static class TaskEndpoints
             Env = accepted.Env,
             TimeoutSeconds = accepted.TimeoutSeconds,
             TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
+            MaxAttempts = accepted.MaxAttempts,
         }, ct);
 
         return TypedResults.Accepted($"/v3/tasks/{taskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));

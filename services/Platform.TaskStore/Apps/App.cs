@@ -16,10 +16,15 @@ public sealed class App
     /// <summary>Registered for tasks only (Kf's <c>push --task</c>). Platform never runs apps as long-running processes; recorded for clients that set it.</summary>
     public bool TasksOnly { get; set; }
 
+    /// <summary>How many attempts its tasks get when their executor is lost (1: none again), unless a task says otherwise.</summary>
+    public int TaskMaxAttempts { get; set; } = 1;
+
     /// <summary>The container image tasks run from on the Kubernetes runtime; unused by the local runtime.</summary>
     public string? Image { get; set; }
     public int MemoryInMb { get; set; }
     public int DiskInMb { get; set; }
+    /// <summary>This app's own retention limits; null means the Retention service's configured ones.</summary>
+    public AppRetention? Retention { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -57,6 +57,28 @@ public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStore
         await writer.CompleteAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Cuts each task's stored output down to at most <paramref name="maxBytes"/> bytes (UTF-8) by deleting
+    /// its oldest lines: the end of the output, where a failure usually says why, is what survives. Line
+    /// numbers are kept, so a reader sees that the first lines are gone. One statement for all the tasks.
+    /// </summary>
+    /// <returns>How many lines were deleted.</returns>
+    public async Task<int> TrimAsync(IReadOnlyCollection<Guid> taskIds, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (taskIds.Count == 0) return 0;
+        await using var command = dataSource.CreateCommand(
+            $"""
+             delete from {_table} l
+             using (select task_id, seq,
+                           sum(octet_length(line)) over (partition by task_id order by seq desc rows unbounded preceding) as bytes_from_end
+                    from {_table} where task_id = any($1)) t
+             where l.task_id = t.task_id and l.seq = t.seq and t.bytes_from_end > $2
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = taskIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxBytes });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Lines of one task after <paramref name="afterSequence"/>, in order, at most <paramref name="limit"/>.</summary>
     public async Task<IReadOnlyList<TaskLogLine>> ReadAsync(Guid taskId, long afterSequence, int limit, CancellationToken cancellationToken)
     {

@@ -30,6 +30,10 @@ public sealed class AppTask
     public int? TimeoutSeconds { get; set; }
     public int? TerminationGracePeriodSeconds { get; set; }
     public string? CancelReason { get; set; }
+    public int Dispatches { get; set; } = 1;
+    public int Attempt { get; set; } = 1;
+    public int MaxAttempts { get; set; } = 1;
+    public DateTimeOffset? RetryAt { get; set; }
 }
 
 /// <summary>Builds <see cref="AppTask"/> from a task stream; each step is a <see cref="TaskLifecycle"/> rule.</summary>
@@ -38,6 +42,10 @@ public sealed class AppTaskProjection : SingleStreamProjection<AppTask, Guid>
     public static AppTask Create(TaskAccepted e) => TaskLifecycle.Accept(e);
 
     public static AppTask Apply(TaskClaimed e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskRedispatched e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskRequeued e, AppTask task) => TaskLifecycle.Apply(task, e);
 
     public static AppTask Apply(TaskCancelRequested e, AppTask task) => TaskLifecycle.Apply(task, e);
 

@@ -12,4 +12,5 @@ public sealed record TaskAccepted(
     IReadOnlyDictionary<string, string> Env,
     DateTimeOffset AcceptedAt,
     int? TimeoutSeconds = null,
-    int? TerminationGracePeriodSeconds = null);
+    int? TerminationGracePeriodSeconds = null,
+    int MaxAttempts = 1);

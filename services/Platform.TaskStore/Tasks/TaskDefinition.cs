@@ -10,7 +10,8 @@ public sealed record TaskOverrides(
     int? DiskInMb,
     IReadOnlyDictionary<string, string>? Env,
     int? TimeoutSeconds = null,
-    int? TerminationGracePeriodSeconds = null);
+    int? TerminationGracePeriodSeconds = null,
+    int? MaxAttempts = null);
 
 /// <summary>
 /// Turns an app plus a request's overrides into the task that will run, or into field errors. One rule set
@@ -27,6 +28,8 @@ public static class TaskDefinition
     public const int MaxTimeoutSeconds = 7 * 24 * 3600;
     public const int MaxGracePeriodSeconds = 3600;
     public const int DefaultGracePeriodSeconds = 10;
+    /// <summary>Attempts a task gets when its executor is lost; 1 (no retry) unless asked, as in Cloud Foundry.</summary>
+    public const int MaxMaxAttempts = 10;
 
     public static Dictionary<string, string[]> Validate(TaskOverrides request, App app)
     {
@@ -44,6 +47,8 @@ public static class TaskDefinition
             errors["timeout_seconds"] = [$"timeout_seconds must be between 1 and {MaxTimeoutSeconds} (it is {request.TimeoutSeconds})."];
         if (request.TerminationGracePeriodSeconds is < 0 or > MaxGracePeriodSeconds)
             errors["termination_grace_period_seconds"] = [$"termination_grace_period_seconds must be between 0 and {MaxGracePeriodSeconds} (it is {request.TerminationGracePeriodSeconds})."];
+        if (request.MaxAttempts is < 1 or > MaxMaxAttempts)
+            errors["max_attempts"] = [$"max_attempts must be between 1 and {MaxMaxAttempts} (it is {request.MaxAttempts})."];
         if (request.Env is not null && EnvironmentNames.Invalid(request.Env.Keys) is { } bad)
             errors["env"] = [bad];
         return errors;
@@ -65,7 +70,8 @@ public static class TaskDefinition
         request.Env is null ? new Dictionary<string, string>() : new Dictionary<string, string>(request.Env),
         at,
         request.TimeoutSeconds,
-        request.TerminationGracePeriodSeconds);
+        request.TerminationGracePeriodSeconds,
+        request.MaxAttempts ?? app.TaskMaxAttempts);
 
     /// <summary>
     /// Like cf, a task without a name gets a short generated one: eight hex digits hashed from its id (task

@@ -21,6 +21,7 @@ public static class TaskLifecycle
         UpdatedAt = e.AcceptedAt,
         TimeoutSeconds = e.TimeoutSeconds,
         TerminationGracePeriodSeconds = e.TerminationGracePeriodSeconds,
+        MaxAttempts = e.MaxAttempts,
     };
 
     public static AppTask Apply(AppTask task, TaskClaimed e)
@@ -32,6 +33,36 @@ public static class TaskLifecycle
         task.UpdatedAt = e.ClaimedAt;
         return task;
     }
+
+    public static AppTask Apply(AppTask task, TaskRedispatched e)
+    {
+        if (task.State != TaskState.Pending) return task;
+        task.Dispatches++;
+        task.RetryAt = null;
+        task.UpdatedAt = e.RedispatchedAt;
+        return task;
+    }
+
+    public static AppTask Apply(AppTask task, TaskRequeued e)
+    {
+        if (task.State != TaskState.Running) return task;
+        task.State = TaskState.Pending;
+        task.Attempt = e.Attempt;
+        task.Executor = null;
+        task.StartedAt = null;
+        task.RetryAt = e.RetryAt;
+        task.UpdatedAt = e.RequeuedAt;
+        return task;
+    }
+
+    /// <summary>
+    /// What happens to a task whose executor was lost: run again while it has attempts left (never a task
+    /// being cancelled), with exponential backoff from <paramref name="firstBackoff"/>; otherwise it fails.
+    /// </summary>
+    public static object Orphaned(AppTask task, string reason, string? executor, DateTimeOffset at, TimeSpan firstBackoff) =>
+        task.State == TaskState.Running && task.Attempt < task.MaxAttempts
+            ? new TaskRequeued(task.Id, task.Attempt + 1, reason, at, at + firstBackoff * Math.Pow(2, task.Attempt - 1))
+            : new TaskFailed(task.Id, null, reason, at, executor);
 
     public static AppTask Apply(AppTask task, TaskCancelRequested e)
     {

@@ -89,6 +89,19 @@ public sealed class AppLifecycleTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Retention_limits_are_changed_with_patch_and_bad_ones_name_their_field()
+    {
+        var app = await platform.RegisterAppAsync();
+
+        var changed = await PatchAsync($"/v3/apps/{app}", new { retention = new { max_tasks = 50, max_age = "30d" } });
+
+        Assert.Equal(50, changed["retention"]!["max_tasks"]!.GetValue<int>());
+        Assert.Equal("30d", JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/apps/{app}"))!["retention"]!["max_age"]!.GetValue<string>());
+        await RunningTasksTests.AssertProblem(await platform.Api.PatchAsJsonAsync($"/v3/apps/{app}", new { retention = new { max_tasks = 0 } }),
+            HttpStatusCode.UnprocessableEntity, "retention.max_tasks");
+    }
+
+    [Fact]
     public async Task Bad_changes_name_their_field_and_unknown_apps_are_404()
     {
         var app = await platform.RegisterAppAsync();

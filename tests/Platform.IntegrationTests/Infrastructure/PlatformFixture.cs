@@ -23,7 +23,7 @@ public class PlatformFixture : IAsyncLifetime
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
 
-    public virtual async Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
@@ -34,18 +34,27 @@ public class PlatformFixture : IAsyncLifetime
         await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
-        _services.Add(ServiceProcess.Start("Retention", Environment(), directory));
+        for (var i = 0; i < Schedulers; i++) _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
+        // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
+        // triggered; tests that exercise the sweep start Retention processes of their own.
+        _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
         await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>How many Scheduler replicas run side by side.</summary>
+    protected virtual int Schedulers => 1;
+
+    /// <summary>Settings every service of this fixture gets on top of the defaults below.</summary>
+    protected virtual IEnumerable<(string Name, string Value)> Settings => [];
+
     public Dictionary<string, string> Environment(params (string Name, string Value)[] extra)
     {
         var environment = new Dictionary<string, string>
         {
-            ["TaskStore__ConnectionString"] = Servers.PostgresConnectionString,
+            // The application name marks this fixture's connections, so a test can drop exactly those.
+            ["TaskStore__ConnectionString"] = $"{Servers.PostgresConnectionString};Application Name={Isolation}",
             ["TaskStore__Schema"] = Isolation,
             ["RabbitMq__Host"] = Servers.RabbitHost,
             ["RabbitMq__Port"] = Servers.RabbitPort.ToString(),
@@ -55,21 +64,17 @@ public class PlatformFixture : IAsyncLifetime
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
         };
-        foreach (var (name, value) in ServiceEnvironment()) environment[name] = value;
-        foreach (var (name, value) in extra) environment[name] = value;
+        foreach (var (name, value) in Settings.Concat(extra)) environment[name] = value;
         return environment;
     }
 
-    /// <summary>What a derived fixture sets for every service it starts (telemetry export, for example).</summary>
-    protected virtual IEnumerable<(string Name, string Value)> ServiceEnvironment() => [];
-
     /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
-    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null)
+    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null, object? retention = null)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..10];
         var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
         {
-            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb,
+            ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb, ["retention"] = retention,
         });
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;
@@ -110,6 +115,19 @@ public class PlatformFixture : IAsyncLifetime
 
     public string DescribeServices() =>
         string.Join("\n", _services.Select(s => $"--- {s.Service} ({(s.HasExited ? "exited" : "running")}): {s.LogPath}\n{s.Tail(15)}"));
+
+    /// <summary>kill -9 a service, then start it again with the same settings; returns the new process once healthy.</summary>
+    public async Task<ServiceProcess> KillAndRestartAsync(ServiceProcess service, TimeSpan? downtime = null)
+    {
+        service.Kill();
+        await service.DisposeAsync();
+        if (downtime is { } wait) await Task.Delay(wait);
+        var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
+        _services[_services.IndexOf(service)] = replacement;
+        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        if (replacement.Service == "Api") Api = new HttpClient { BaseAddress = replacement.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return replacement;
+    }
 
     /// <summary>A plain AMQP client's view of this fixture's virtual host, as an outside publisher has it.</summary>
     public ConnectionFactory RabbitConnectionFactory() => new()

@@ -29,6 +29,15 @@ public static class RabbitMqVirtualHosts
         await client.DeleteAsync($"api/vhosts/{vhost}");
     }
 
+    /// <summary>Closes every client connection to the virtual host, as a broker restart would.</summary>
+    public static async Task CloseConnectionsAsync(ServerEndpoints servers, string vhost)
+    {
+        using var client = Client(servers);
+        var connections = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"api/vhosts/{vhost}/connections");
+        foreach (var connection in connections.EnumerateArray())
+            await client.DeleteAsync($"api/connections/{Uri.EscapeDataString(connection.GetProperty("name").GetString()!)}");
+    }
+
     /// <summary>How many messages sit in a queue of the virtual host (the error queues, for example).</summary>
     public static async Task<int> MessagesInAsync(ServerEndpoints servers, string vhost, string queue)
     {

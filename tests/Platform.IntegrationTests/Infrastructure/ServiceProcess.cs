@@ -13,8 +13,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
 
-    private ServiceProcess(string service, int port, Process process, StreamWriter log, string logPath)
+    private ServiceProcess(string service, int port, Process process, StreamWriter log, string logPath, IReadOnlyDictionary<string, string> environment)
     {
+        Environment = environment;
         Service = service;
         Port = port;
         _process = process;
@@ -27,6 +28,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int Port { get; }
     public Uri BaseAddress { get; }
     public string LogPath { get; }
+    public IReadOnlyDictionary<string, string> Environment { get; }
     public bool HasExited => _process.HasExited;
 
     public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory)
@@ -54,7 +56,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(service, port, process, log, logPath);
+        return new ServiceProcess(service, port, process, log, logPath, environment);
     }
 
     public async Task WaitUntilHealthyAsync(TimeSpan timeout)

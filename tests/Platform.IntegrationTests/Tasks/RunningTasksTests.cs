@@ -56,6 +56,22 @@ public sealed class RunningTasksTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task The_task_process_is_told_its_id_name_app_and_the_trace_that_started_it()
+    {
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new
+        {
+            name = "report", command = "echo $PLATFORM_TASK_ID; echo $PLATFORM_TASK_NAME; echo $PLATFORM_APP_NAME; echo $PLATFORM_TASK_SEQUENCE_ID; echo $TRACEPARENT",
+        });
+
+        await platform.WaitForEndAsync(id);
+        var lines = (await platform.GetLogsAsync(id)).Select(l => l!["line"]!.GetValue<string>()).ToList();
+
+        Assert.Equal([id.ToString(), "report", app, "1"], lines.Take(4));
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", lines[4]);
+    }
+
+    [Fact]
     public async Task The_task_process_does_not_see_the_executors_own_environment()
     {
         var app = await platform.RegisterAppAsync();

@@ -19,13 +19,13 @@ public sealed class TerminatingTasksTests(PlatformFixture platform)
         throw new TimeoutException($"task {id} never reached {state}: {(await platform.GetTaskAsync(id)).ToJsonString()}");
     }
 
-    /// <summary>Processes on this host whose command line contains the marker (the sandbox's PID namespace hides nothing from the host).</summary>
-    private static int ProcessesWith(string marker) =>
+    /// <summary>Processes on this host whose command line is exactly the given one (the sandbox's PID namespace hides nothing from the host).</summary>
+    private static int ProcessesWith(string commandLine) =>
         Directory.GetDirectories("/proc").Count(d =>
         {
             try
             {
-                return Path.GetFileName(d).All(char.IsDigit) && File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Contains(marker);
+                return Path.GetFileName(d).All(char.IsDigit) && File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == commandLine;
             }
             catch (IOException)
             {

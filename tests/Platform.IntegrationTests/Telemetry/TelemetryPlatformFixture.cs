@@ -13,7 +13,7 @@ public sealed class TelemetryPlatformFixture : PlatformFixture
 
     public OtlpReceiver Receiver { get; } = new();
 
-    protected override IEnumerable<(string Name, string Value)> ServiceEnvironment() =>
+    protected override IEnumerable<(string Name, string Value)> Settings =>
     [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", Receiver.Endpoint.ToString().TrimEnd('/')),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),

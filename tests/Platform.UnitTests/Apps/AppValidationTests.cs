@@ -1,4 +1,5 @@
 using Platform.Api.Apps;
+using Platform.TaskStore.Apps;
 
 namespace Platform.UnitTests.Apps;
 
@@ -25,5 +26,21 @@ public sealed class AppValidationTests
     {
         var errors = AppEndpoints.Validate(new AppEndpoints.RegisterApp("ok", new string('x', 5000), new() { ["9"] = "" }, -5, 0));
         Assert.Equal(["command", "disk_in_mb", "env", "memory_in_mb"], errors.Keys.Order());
+    }
+
+    [Fact]
+    public void Each_bad_retention_field_is_named_under_retention()
+    {
+        var retention = new AppRetention { MaxTasks = 0, MaxAge = "soon", MaxLogBytes = -1 };
+        var errors = AppEndpoints.Validate(new AppEndpoints.RegisterApp("ok", "true", null, null, null, Retention: retention));
+        Assert.Equal(["retention.max_age", "retention.max_log_bytes", "retention.max_tasks"], errors.Keys.Order());
+    }
+
+    [Fact]
+    public void A_valid_retention_passes_and_every_field_may_be_left_out()
+    {
+        Assert.Empty(AppEndpoints.Validate(new AppEndpoints.RegisterApp("ok", "true", null, null, null, Retention:
+            new AppRetention { MaxTasks = 50, MaxAge = "30d", MaxLogBytes = 1024 })));
+        Assert.Empty(AppEndpoints.Validate(new AppEndpoints.RegisterApp("ok", "true", null, null, null, Retention: new AppRetention())));
     }
 }

@@ -61,4 +61,32 @@ public sealed class TaskLifecycleTests
     {
         Assert.Equal(["PENDING", "RUNNING", "CANCELING", "SUCCEEDED", "FAILED"], Enum.GetValues<TaskState>().Select(s => s.ToWire()));
     }
+
+    [Fact]
+    public void A_lost_executors_task_with_attempts_left_is_requeued_with_exponential_backoff_and_fails_when_they_run_out()
+    {
+        var task = TaskLifecycle.Accept(new TaskAccepted(Id, "app", 1, "n", "c", 64, 64, new Dictionary<string, string>(), T0, MaxAttempts: 3));
+        task = TaskLifecycle.Apply(task, new TaskClaimed(Id, "executor-a", T0));
+
+        var first = Assert.IsType<TaskRequeued>(TaskLifecycle.Orphaned(task, "lost", "executor-a", T0, TimeSpan.FromSeconds(5)));
+        Assert.Equal((2, T0.AddSeconds(5)), (first.Attempt, first.RetryAt));
+        task = TaskLifecycle.Apply(task, first);
+        Assert.Equal((TaskState.Pending, (string?)null), (task.State, task.Executor));
+        Assert.True(TaskLifecycle.CanClaim(task));
+
+        task = TaskLifecycle.Apply(TaskLifecycle.Apply(task, new TaskRedispatched(Id, T0.AddSeconds(6))), new TaskClaimed(Id, "executor-b", T0.AddSeconds(6)));
+        var second = Assert.IsType<TaskRequeued>(TaskLifecycle.Orphaned(task, "lost", "executor-b", T0.AddSeconds(20), TimeSpan.FromSeconds(5)));
+        Assert.Equal((3, T0.AddSeconds(30)), (second.Attempt, second.RetryAt));
+        task = TaskLifecycle.Apply(TaskLifecycle.Apply(task, second), new TaskClaimed(Id, "executor-a", T0.AddSeconds(31)));
+
+        var last = Assert.IsType<TaskFailed>(TaskLifecycle.Orphaned(task, "lost", "executor-a", T0.AddSeconds(40), TimeSpan.FromSeconds(5)));
+        Assert.Equal("lost", last.Reason);
+    }
+
+    [Fact]
+    public void Without_a_retry_policy_a_lost_executors_task_fails()
+    {
+        var task = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0));
+        Assert.IsType<TaskFailed>(TaskLifecycle.Orphaned(task, "lost", "executor-a", T0, TimeSpan.FromSeconds(5)));
+    }
 }

@@ -23,6 +23,14 @@ internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : 
             {
                 task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
             }
+            catch (RunTaskRejected rejected)
+            {
+                claim?.SetStatus(ActivityStatusCode.Error, rejected.Message);
+                runner.ReleaseSlot();
+                // Recorded where the task can be known, then rethrown: the message goes to the error queue, with the reason.
+                await claimer.RecordRejectionAsync(context.Message, taskId, rejected, context.CancellationToken);
+                throw;
+            }
             catch (Exception ex)
             {
                 claim?.SetStatus(ActivityStatusCode.Error, ex.Message);

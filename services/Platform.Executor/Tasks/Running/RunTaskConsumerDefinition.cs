@@ -21,11 +21,12 @@ internal sealed class RunTaskConsumerDefinition : ConsumerDefinition<RunTaskCons
         endpoint.PrefetchCount = _options.ClaimConcurrency;
         // Outside publishers may send bare JSON without a content type: read it as the RunTask itself.
         endpoint.DefaultContentType = new ContentType(WireFormat.RawJsonContentType);
-        // Transient faults (the database restarting) are retried; a message that can never run is not.
+        // Transient faults (a database restart takes seconds) are retried for about half a minute; a message
+        // that can never run is not retried. One that still fails is re-dispatched later from the store.
         endpoint.UseMessageRetry(r =>
         {
             r.Ignore<RunTaskRejected>();
-            r.Intervals(200, 1000, 5000);
+            r.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
         });
     }
 }

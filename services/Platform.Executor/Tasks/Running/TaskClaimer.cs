@@ -30,7 +30,7 @@ internal sealed class TaskClaimer(
         if (stream.Aggregate is null)
         {
             var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env,
-                message.TimeoutSeconds, message.TerminationGracePeriodSeconds);
+                message.TimeoutSeconds, message.TerminationGracePeriodSeconds, message.MaxAttempts);
             var errors = TaskDefinition.Validate(overrides, app);
             if (errors.Count > 0) throw new RunTaskRejected(errors);
             var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
@@ -64,5 +64,44 @@ internal sealed class TaskClaimer(
         foreach (var (name, value) in app.SecretEnv) environment[name] = value;
         return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, task.CreatedAt, now,
             task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds);
+    }
+
+    /// <summary>
+    /// Records a RunTask that can never run as a FAILED task, so that its publisher sees why through the API:
+    /// on its stream if it exists and is still pending, or as a new task of its app if the app exists. With
+    /// neither, the error queue is the only record.
+    /// </summary>
+    public async Task RecordRejectionAsync(RunTask message, Guid taskId, RunTaskRejected rejection, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        var stream = await session.Events.FetchForWriting<AppTask>(taskId, ct);
+        var now = clock.GetUtcNow();
+        var reason = $"the task was rejected: {string.Join(" ", rejection.Errors.SelectMany(e => e.Value))}";
+        if (stream.Aggregate is { } task)
+        {
+            if (task.State != TaskState.Pending) return;
+        }
+        else if (message.App is { } name && await session.LoadAsync<App>(name, ct) is { } app)
+        {
+            // Only what is valid of the request is kept: the record must not carry the fault that was rejected.
+            var kept = new TaskOverrides(
+                message.Command is { Length: <= TaskDefinition.MaxCommandLength } command ? command : null,
+                message.Name is { Length: > 0 and <= TaskDefinition.MaxNameLength } given ? given : null,
+                null, null, null);
+            stream.AppendOne(TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), kept, app, now));
+        }
+        else
+        {
+            return;
+        }
+        stream.AppendOne(new TaskFailed(taskId, null, reason, now, options.Value.Name));
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (Exception ex) when (ex is JasperFx.ConcurrencyException or ExistingStreamIdCollisionException)
+        {
+            // Another delivery of the same message recorded it.
+        }
     }
 }

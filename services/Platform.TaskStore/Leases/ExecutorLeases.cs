@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.TaskStore.Tasks;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Platform.TaskStore.Leases;
+
+/// <summary>A running task whose executor's lease ran out.</summary>
+public sealed record OrphanedTask(Guid TaskId, string App, string Executor, DateTimeOffset? LastRenewal);
+
+/// <summary>
+/// Each executor's lease on the tasks it runs: one row per executor, renewed every few seconds. A task is
+/// held by the lease of the executor that claimed it (recorded on the task), so one renewal covers all of
+/// an executor's tasks; when it stops being renewed (the executor was killed, its machine went away), every
+/// task it held is orphaned.
+/// </summary>
+public sealed class ExecutorLeases(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
+{
+    private readonly string _table = $"{options.Value.Schema}.{ExecutorLeaseTable.Name}";
+    private readonly string _tasks = $"{options.Value.Schema}.{AppTask.TableName}";
+
+    public async Task RenewAsync(string executor, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"insert into {_table} (executor, renewed_at) values ($1, now()) on conflict (executor) do update set renewed_at = now()");
+        command.Parameters.Add(new NpgsqlParameter { Value = executor });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Removes this executor's lease on a clean shutdown, after its tasks were recorded as ended.</summary>
+    public async Task ReleaseAsync(string executor, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"delete from {_table} where executor = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = executor });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Running or canceling tasks whose executor has not renewed its lease within <paramref name="lease"/> (by the database's clock).</summary>
+    public async Task<IReadOnlyList<OrphanedTask>> FindOrphansAsync(TimeSpan lease, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+             select t.id, t.data ->> 'App', t.data ->> 'Executor', l.renewed_at
+             from {_tasks} t left join {_table} l on l.executor = t.data ->> 'Executor'
+             where t.data ->> 'State' in ('Running', 'Canceling')
+               and (l.renewed_at is null or l.renewed_at < now() - $1)
+             limit 1000
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        return await ReadAsync(command, ct);
+    }
+
+    /// <summary>Tasks a previous run of this executor (same name) left running: they died with it.</summary>
+    public async Task<IReadOnlyList<OrphanedTask>> FindLeftBehindAsync(string executor, DateTimeOffset startedBefore, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+             select t.id, t.data ->> 'App', t.data ->> 'Executor', null::timestamptz
+             from {_tasks} t
+             where t.data ->> 'State' in ('Running', 'Canceling') and t.data ->> 'Executor' = $1
+               and (t.data ->> 'StartedAt')::timestamptz < $2
+             """);
+        command.Parameters.Add(new NpgsqlParameter { Value = executor });
+        command.Parameters.Add(new NpgsqlParameter { Value = startedBefore });
+        return await ReadAsync(command, ct);
+    }
+
+    private static async Task<IReadOnlyList<OrphanedTask>> ReadAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        var orphans = new List<OrphanedTask>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            orphans.Add(new OrphanedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3)));
+        return orphans;
+    }
+}
+
+internal static class ExecutorLeaseTable
+{
+    public const string Name = "executor_leases";
+
+    public static Table Define(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, Name, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("executor").AsPrimaryKey();
+        table.AddColumn("renewed_at", "timestamptz").NotNull();
+        return table;
+    }
+}

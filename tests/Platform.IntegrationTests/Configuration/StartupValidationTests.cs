@@ -1,0 +1,37 @@
+using Platform.IntegrationTests.Infrastructure;
+
+namespace Platform.IntegrationTests.Configuration;
+
+/// <summary>Bad settings stop a service at start-up with a message that names them, instead of failing later.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class StartupValidationTests(PlatformFixture platform)
+{
+    private async Task<string> StartExpectingFailureAsync(string service, params (string, string)[] settings)
+    {
+        await using var process = ServiceProcess.Start(service, platform.Environment(settings), Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30)));
+        return process.Tail(200);
+    }
+
+    [Fact]
+    public async Task A_size_that_is_not_cf_style_stops_the_api_naming_the_setting()
+    {
+        var log = await StartExpectingFailureAsync("Api", ("Apps__DefaultMemory", "lots"));
+        Assert.Contains("Apps:DefaultMemory", log);
+        Assert.Contains("'lots' is not a size", log);
+    }
+
+    [Fact]
+    public async Task An_executor_that_cannot_sandbox_refuses_to_start_unless_unsandboxed_is_allowed()
+    {
+        var log = await StartExpectingFailureAsync("Executor", ("Executor__Name", "no-sandbox"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"));
+        Assert.Contains("Cannot sandbox tasks", log);
+        Assert.Contains("AllowUnsandboxed", log);
+
+        await using var allowed = ServiceProcess.Start("Executor",
+            platform.Environment(("Executor__Name", "unsandboxed"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"), ("Executor__Sandbox__AllowUnsandboxed", "true")),
+            Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
+        await allowed.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("Tasks run UNSANDBOXED", allowed.Tail(200));
+    }
+}

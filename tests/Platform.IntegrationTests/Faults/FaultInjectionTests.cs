@@ -1,0 +1,345 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.IntegrationTests.Infrastructure;
+using Platform.TaskStore;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Tasks;
+using RabbitMQ.Client;
+using Xunit.Abstractions;
+
+namespace Platform.IntegrationTests.Faults;
+
+/// <summary>
+/// Each guarantee of ARCHITECTURE.md's "Guarantees" section, proved by injecting its fault into the real
+/// service processes and servers. Every test reports accepted / terminal / lost / run twice / recovery time.
+/// </summary>
+[Collection(FaultsCollection.Name)]
+public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelper output)
+{
+    private const string PrintId = "echo $PLATFORM_TASK_ID";
+
+    private async Task PublishRawAsync(IEnumerable<string> bodies, string? contentType = "application/json")
+    {
+        var factory = new ConnectionFactory
+        {
+            HostName = platform.Servers.RabbitHost, Port = platform.Servers.RabbitPort, VirtualHost = platform.Isolation,
+            UserName = platform.Servers.RabbitUser, Password = platform.Servers.RabbitPassword,
+        };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        foreach (var body in bodies)
+            await channel.BasicPublishAsync("platform.run-task", "", false,
+                new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent }, Encoding.UTF8.GetBytes(body));
+    }
+
+    /// <summary>POSTs tasks as fast as one client can; a failed POST (the fault hit it) is not an accepted task.</summary>
+    private async Task<List<Guid>> BurstAsync(string app, int count, string command, Func<int, Task>? during = null)
+    {
+        var accepted = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            if (during is not null) await during(i);
+            try
+            {
+                var response = await platform.Api.PostAsJsonAsync($"/v3/apps/{app}/tasks", new { command });
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                    accepted.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["guid"]!.GetValue<Guid>());
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+        }
+        return accepted;
+    }
+
+    /// <summary>Every task the store holds for the app: also those whose POST failed after the task was written.</summary>
+    private async Task<List<Guid>> TasksOfAsync(string app)
+    {
+        await using var database = platform.OpenDatabase();
+        await using var command = database.CreateCommand($"select id from {platform.Isolation}.mt_doc_apptask where data ->> 'App' = $1");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = app });
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    private static void AssertNothingLostOrRunTwice(FaultReport report)
+    {
+        Assert.True(report.Accepted > 0, $"{report.Fault}: no task was accepted, so nothing was tested");
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0, report.RunTwice);
+    }
+
+    [Fact]
+    public async Task Every_run_task_published_twice_runs_once()
+    {
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var ids = Enumerable.Range(0, FaultsFixture.Scaled(20)).Select(_ => Guid.NewGuid()).ToList();
+        var bodies = ids.Select(id => JsonSerializer.Serialize(new { taskId = id, app })).ToList();
+
+        var clock = Stopwatch.StartNew();
+        await PublishRawAsync(bodies.Concat(bodies));
+
+        AssertNothingLostOrRunTwice(await FaultReport.WaitAsync(platform, "duplicate RunTask", ids, clock, TimeSpan.FromSeconds(60), output));
+    }
+
+    [Fact]
+    public async Task Tasks_written_but_never_published_are_dispatched_again_and_run()
+    {
+        // Exactly what an Api killed between its write and its publish leaves behind: the stream, no message.
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["TaskStore:ConnectionString"] = platform.Servers.PostgresConnectionString;
+        builder.Configuration["TaskStore:Schema"] = platform.Isolation;
+        builder.AddTaskStore();
+        using var host = builder.Build();
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var sequences = host.Services.GetRequiredService<AppSequences>();
+        var ids = new List<Guid>();
+        await using (var session = store.LightweightSession())
+        {
+            var registered = (await session.LoadAsync<App>(app))!;
+            for (var i = 0; i < FaultsFixture.Scaled(10); i++)
+            {
+                var id = Guid.NewGuid();
+                session.Events.StartStream<AppTask>(id, TaskDefinition.Accept(id, await sequences.NextAsync(app, default),
+                    new TaskOverrides(null, null, null, null, null), registered, DateTimeOffset.UtcNow));
+                ids.Add(id);
+            }
+            await session.SaveChangesAsync();
+        }
+
+        var report = await FaultReport.WaitAsync(platform, "Api died between write and publish", ids, Stopwatch.StartNew(), TimeSpan.FromSeconds(60), output);
+
+        AssertNothingLostOrRunTwice(report);
+        var task = await platform.GetTaskAsync(ids[0]);
+        Assert.Equal("SUCCEEDED", task["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Killing_the_api_mid_burst_loses_no_accepted_task()
+    {
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var count = FaultsFixture.Scaled(40);
+        var clock = new Stopwatch();
+        var accepted = await BurstAsync(app, count, PrintId, async i =>
+        {
+            if (i != count / 2) return;
+            clock.Start();
+            await platform.KillAndRestartAsync(platform.ApiProcess);
+        });
+
+        var all = accepted.Union(await TasksOfAsync(app)).ToList();
+        Assert.Subset(all.ToHashSet(), accepted.ToHashSet());
+        AssertNothingLostOrRunTwice(await FaultReport.WaitAsync(platform, "kill -9 Api mid-burst", all, clock, TimeSpan.FromSeconds(60), output));
+    }
+
+    [Fact]
+    public async Task A_killed_executors_running_tasks_fail_naming_it_within_the_lease()
+    {
+        var app = await platform.RegisterAppAsync();
+        var ids = await BurstAsync(app, FaultsFixture.Scaled(10), $"{PrintId}; sleep 120");
+        var claims = new Dictionary<Guid, string>();
+        for (var attempt = 0; attempt < 200 && claims.Count < ids.Count; attempt++)
+        {
+            foreach (var id in ids.Except(claims.Keys))
+                if ((await platform.GetTaskAsync(id))["state"]!.GetValue<string>() == "RUNNING")
+                    claims[id] = await ExecutorOfAsync(id);
+            await Task.Delay(100);
+        }
+        Assert.Equal(ids.Count, claims.Count);
+        var victimName = claims.Values.GroupBy(e => e).MaxBy(g => g.Count())!.Key;
+        var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == victimName);
+        var orphaned = claims.Where(c => c.Value == victimName).Select(c => c.Key).ToList();
+
+        var clock = Stopwatch.StartNew();
+        victim.Kill();
+        var report = await FaultReport.WaitAsync(platform, $"kill -9 executor during {ids.Count} running tasks", orphaned, clock,
+            FaultsFixture.Lease + TimeSpan.FromSeconds(30), output);
+
+        Assert.Equal(0, report.Lost);
+        foreach (var id in orphaned)
+        {
+            var task = await platform.GetTaskAsync(id);
+            Assert.Equal("FAILED", task["state"]!.GetValue<string>());
+            Assert.Contains($"executor {victimName} was lost", task["result"]!["failure_reason"]!.GetValue<string>());
+        }
+        foreach (var survivor in ids.Except(orphaned))
+            Assert.Equal("RUNNING", (await platform.GetTaskAsync(survivor))["state"]!.GetValue<string>());
+
+        foreach (var survivor in ids.Except(orphaned)) await platform.Api.PostAsync($"/v3/tasks/{survivor}/actions/cancel", null);
+        await platform.KillAndRestartAsync(victim);
+        foreach (var survivor in ids.Except(orphaned)) await platform.WaitForEndAsync(survivor);
+    }
+
+    [Fact]
+    public async Task With_a_retry_policy_a_killed_executors_task_runs_again_elsewhere_and_each_attempt_is_recorded()
+    {
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new { command = "echo attempt; sleep 120", max_attempts = 2 });
+        for (var i = 0; i < 100 && (await platform.GetTaskAsync(id))["state"]!.GetValue<string>() != "RUNNING"; i++) await Task.Delay(100);
+        var first = await ExecutorOfAsync(id);
+        var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == first);
+
+        var clock = Stopwatch.StartNew();
+        victim.Kill();
+        JsonNode task;
+        do
+        {
+            await Task.Delay(200);
+            task = await platform.GetTaskAsync(id);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"attempt 2 never ran: {task.ToJsonString()}");
+        } while (task["attempt"]!.GetValue<int>() < 2 || task["state"]!.GetValue<string>() != "RUNNING");
+        output.WriteLine($"attempt 2 running {clock.Elapsed.TotalSeconds:F1} s after kill -9 of {first}");
+
+        var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
+        Assert.Equal(["task_accepted", "task_claimed", "task_requeued", "task_redispatched", "task_claimed"], events.Select(e => e!["type"]!.GetValue<string>()));
+        Assert.Contains($"executor {first} was lost", events[2]!["data"]!["reason"]!.GetValue<string>());
+        Assert.NotEqual(first, events[4]!["data"]!["executor"]!.GetValue<string>());
+
+        await platform.Api.PostAsync($"/v3/tasks/{id}/actions/cancel", null);
+        await platform.WaitForEndAsync(id);
+        await platform.KillAndRestartAsync(victim);
+    }
+
+    private async Task<string> ExecutorOfAsync(Guid id)
+    {
+        var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
+        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task RabbitMQ_going_away_mid_burst_loses_and_duplicates_nothing_and_work_resumes()
+    {
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var count = FaultsFixture.Scaled(100);
+        var clock = new Stopwatch();
+        var sawUnhealthy = false;
+        var accepted = await BurstAsync(app, count, PrintId, async i =>
+        {
+            if (i != count / 2) return;
+            clock.Start();
+            if (FaultsFixture.RestartServers)
+            {
+                await Shell("rabbitmqctl", "stop_app");
+                sawUnhealthy = await AnyUnhealthyAsync();
+                await Shell("rabbitmqctl", "start_app");
+            }
+            else
+            {
+                await RabbitMqVirtualHosts.CloseConnectionsAsync(platform.Servers, platform.Isolation);
+            }
+        });
+        var afterwards = await BurstAsync(app, 5, PrintId);
+
+        var all = accepted.Union(afterwards).Union(await TasksOfAsync(app)).ToList();
+        var report = await FaultReport.WaitAsync(platform, FaultsFixture.RestartServers ? "RabbitMQ restart mid-burst" : "RabbitMQ connections dropped mid-burst",
+            all, clock, TimeSpan.FromSeconds(120), output);
+
+        AssertNothingLostOrRunTwice(report);
+        Assert.Equal(5, afterwards.Count); // consumers came back: tasks published after the fault ran too
+        if (FaultsFixture.RestartServers) Assert.True(sawUnhealthy, "no service reported unhealthy while RabbitMQ was down");
+        await AssertAllHealthyAsync();
+    }
+
+    [Fact]
+    public async Task PostgreSQL_going_away_mid_burst_loses_and_duplicates_nothing()
+    {
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var count = FaultsFixture.Scaled(100);
+        var clock = new Stopwatch();
+        var accepted = await BurstAsync(app, count, PrintId, async i =>
+        {
+            if (i != count / 2) return;
+            clock.Start();
+            if (FaultsFixture.RestartServers)
+            {
+                var version = Directory.GetDirectories("/etc/postgresql").Select(Path.GetFileName).Max()!;
+                await Shell("pg_ctlcluster", $"{version} main restart");
+            }
+            else
+            {
+                await using var database = platform.OpenDatabase();
+                await using var command = database.CreateCommand("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1");
+                command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = platform.Isolation });
+                output.WriteLine($"terminated {await command.ExecuteScalarAsync()} connections of this platform");
+            }
+        });
+
+        var all = accepted.Union(await TasksOfAsync(app)).ToList();
+        var report = await FaultReport.WaitAsync(platform, FaultsFixture.RestartServers ? "PostgreSQL restart mid-burst" : "PostgreSQL connections dropped mid-burst",
+            all, clock, TimeSpan.FromSeconds(120), output);
+
+        AssertNothingLostOrRunTwice(report);
+        await AssertAllHealthyAsync();
+    }
+
+    [Fact]
+    public async Task Malformed_and_invalid_run_tasks_go_to_the_error_queue_and_block_nothing()
+    {
+        var app = await platform.RegisterAppAsync(command: PrintId);
+        var invalid = Guid.NewGuid();
+        var valid = Guid.NewGuid();
+
+        await PublishRawAsync([
+            "{ this is not json",
+            JsonSerializer.Serialize(new { taskId = Guid.NewGuid(), app = "no-such-app" }),
+            JsonSerializer.Serialize(new { taskId = invalid, app, command = new string('x', 5000) }),
+            JsonSerializer.Serialize(new { taskId = valid, app }),
+        ]);
+
+        Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(valid))["state"]!.GetValue<string>());
+        var rejected = await platform.WaitForEndAsync(invalid);
+        Assert.Equal("FAILED", rejected["state"]!.GetValue<string>());
+        Assert.Contains("rejected", rejected["result"]!["failure_reason"]!.GetValue<string>());
+        Assert.Contains("4096", rejected["result"]!["failure_reason"]!.GetValue<string>());
+        var inError = 0;
+        for (var i = 0; i < 60 && inError < 3; i++)
+        {
+            inError = await RabbitMqVirtualHosts.MessagesInAsync(platform.Servers, platform.Isolation, "executor-run-task_error");
+            await Task.Delay(500);
+        }
+        Assert.Equal(3, inError);
+        await AssertAllHealthyAsync();
+    }
+
+    private async Task<bool> AnyUnhealthyAsync()
+    {
+        for (var i = 0; i < 40; i++)
+        {
+            foreach (var service in platform.Services)
+            {
+                using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+                try
+                {
+                    if ((await client.GetAsync("/healthz")).StatusCode == HttpStatusCode.ServiceUnavailable) return true;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                }
+            }
+            await Task.Delay(250);
+        }
+        return false;
+    }
+
+    private async Task AssertAllHealthyAsync()
+    {
+        foreach (var service in platform.Services) await service.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task Shell(string command, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{command} {arguments}: {await process.StandardError.ReadToEndAsync()}");
+    }
+}

@@ -1,0 +1,38 @@
+using Platform.IntegrationTests.Infrastructure;
+
+namespace Platform.IntegrationTests.Faults;
+
+/// <summary>
+/// A platform for fault injection: two executors with room for many tasks, two schedulers the whole time,
+/// and short lease and re-dispatch periods so that recovery is observable in seconds.
+/// </summary>
+public sealed class FaultsFixture : PlatformFixture
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan RedispatchAfter = TimeSpan.FromSeconds(3);
+
+    protected override int Schedulers => 2;
+
+    protected override IEnumerable<(string Name, string Value)> Settings =>
+    [
+        ("Executor__MaxConcurrentTasks", "40"),
+        ("Executor__ClaimConcurrency", "8"),
+        ("Executor__LeaseDuration", Lease.ToString()),
+        ("Executor__LeaseRenewInterval", "00:00:01"),
+        ("Executor__RedispatchAfter", RedispatchAfter.ToString()),
+    ];
+
+    /// <summary>Counts from the environment (PLATFORM_FAULT_SCALE, default 1) so that CI runs small and a switch runs large.</summary>
+    public static int Scaled(int count) =>
+        count * Math.Max(1, int.TryParse(System.Environment.GetEnvironmentVariable("PLATFORM_FAULT_SCALE"), out var scale) ? scale : 1);
+
+    /// <summary>Real server restarts only where nothing else shares the servers: in CI, or when asked.</summary>
+    public static bool RestartServers =>
+        System.Environment.GetEnvironmentVariable("CI") is "true" || System.Environment.GetEnvironmentVariable("PLATFORM_TEST_RESTART_SERVERS") is "1";
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultsCollection : ICollectionFixture<FaultsFixture>
+{
+    public const string Name = "faults";
+}
