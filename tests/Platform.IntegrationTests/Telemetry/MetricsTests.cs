@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Platform.IntegrationTests.Infrastructure;
 using RabbitMQ.Client;
 
 namespace Platform.IntegrationTests.Telemetry;
@@ -76,6 +77,25 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
 
     private static IEnumerable<ExportedMetricPoint> ApiSeries(OtlpReceiver receiver, string metric, string app) =>
         receiver.MetricPoints.Where(p => p.Name == metric && (string)p.Resource["service.name"] == "Platform.Api" && Equals(p.Attributes.GetValueOrDefault("app.name"), app));
+
+    [Fact]
+    public async Task The_tasks_of_a_killed_executor_are_counted_as_leases_expired_and_failed()
+    {
+        // Both executors full (two slots each), so that exactly two of the app's tasks run on executor A.
+        var app = await platform.RegisterAppAsync();
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 4; i++) tasks.Add(await platform.RunTaskAsync(app, new { command = "sleep 60" }));
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 4 ? r : null, "four tasks running");
+
+        await platform.KillAndRestartAsync(platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == PlatformFixture.ExecutorA));
+
+        await Receiver.WaitForAsync(r => r.Total("platform.executor.leases_expired", ("app.name", app)) == 2 ? r : null,
+            "the two tasks of the killed executor counted", TimeSpan.FromSeconds(60));
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.completed", ("app.name", app), ("task.outcome", "failed")) == 2 ? r : null,
+            "the two tasks of the killed executor counted as failed");
+        foreach (var task in tasks) await platform.Api.PostAsync($"/v3/tasks/{task}/actions/cancel", null);
+        foreach (var task in tasks) await platform.WaitForEndAsync(task);
+    }
 
     [Fact]
     public async Task A_run_task_that_can_never_run_is_counted_as_sent_to_the_error_queue()

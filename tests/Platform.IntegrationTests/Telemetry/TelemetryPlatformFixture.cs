@@ -21,6 +21,9 @@ public sealed class TelemetryPlatformFixture : PlatformFixture
         ("OTEL_BSP_SCHEDULE_DELAY", "200"),
         ("OTEL_BLRP_SCHEDULE_DELAY", "200"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+        // A short lease, so that an executor killed in a test is noticed within seconds.
+        ("Executor__LeaseDuration", "00:00:04"),
+        ("Executor__LeaseRenewInterval", "00:00:01"),
     ];
 
     public override async Task DisposeAsync()

@@ -2,6 +2,7 @@ using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Executor.Telemetry;
 using Platform.TaskStore.Leases;
 using Platform.TaskStore.Tasks;
 
@@ -14,7 +15,8 @@ namespace Platform.Executor.Tasks.Leasing;
 /// executors notice the same orphan, one records it and the other finds it already ended.
 /// </summary>
 internal sealed class LeaseKeeper(
-    ExecutorLeases leases, IDocumentStore store, IBus bus, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<LeaseKeeper> logger)
+    ExecutorLeases leases, IDocumentStore store, IBus bus, IOptions<ExecutorOptions> options, TimeProvider clock,
+    ExecutorTelemetry telemetry, ILogger<LeaseKeeper> logger)
     : BackgroundService
 {
     private readonly DateTimeOffset _started = clock.GetUtcNow();
@@ -71,6 +73,7 @@ internal sealed class LeaseKeeper(
         {
             return; // another executor recorded it first, or the task ended after all
         }
+        telemetry.ExecutorLost(orphan.App, requeued: decision is TaskRequeued);
         if (decision is TaskRequeued requeued)
         {
             // The re-dispatcher publishes it again once RetryAt has passed.
