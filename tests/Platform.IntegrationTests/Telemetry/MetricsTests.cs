@@ -54,11 +54,9 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
     [Fact]
     public async Task A_task_cancelled_while_pending_is_counted_as_cancelled_by_the_api()
     {
-        // Every executor slot busy (two executors, two slots each), so that the next task stays PENDING.
+        // Every executor slot busy, so that the next task stays PENDING.
         var app = await platform.RegisterAppAsync();
-        var sleepers = new List<Guid>();
-        for (var i = 0; i < 4; i++) sleepers.Add(await platform.RunTaskAsync(app, new { command = "sleep 60" }));
-        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 4 ? r : null, "four tasks running");
+        var sleepers = await FillEveryExecutorSlotAsync(app);
         var pending = await platform.RunTaskAsync(app, new { command = "true" });
         Assert.Equal("PENDING", (await platform.GetTaskAsync(pending))["state"]!.GetValue<string>());
 
@@ -75,17 +73,24 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
         Assert.Equal(4, Receiver.Total("platform.tasks.started", ("app.name", app)));
     }
 
+    /// <summary>Runs four long tasks of the app: two executors with two slots each are then full.</summary>
+    private async Task<List<Guid>> FillEveryExecutorSlotAsync(string app)
+    {
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 4; i++) tasks.Add(await platform.RunTaskAsync(app, new { command = "sleep 60" }));
+        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 4 ? r : null, "four tasks running");
+        return tasks;
+    }
+
     private static IEnumerable<ExportedMetricPoint> ApiSeries(OtlpReceiver receiver, string metric, string app) =>
         receiver.MetricPoints.Where(p => p.Name == metric && (string)p.Resource["service.name"] == "Platform.Api" && Equals(p.Attributes.GetValueOrDefault("app.name"), app));
 
     [Fact]
     public async Task The_tasks_of_a_killed_executor_are_counted_as_leases_expired_and_failed()
     {
-        // Both executors full (two slots each), so that exactly two of the app's tasks run on executor A.
+        // Both executors full, so that exactly two of the app's tasks run on executor A.
         var app = await platform.RegisterAppAsync();
-        var tasks = new List<Guid>();
-        for (var i = 0; i < 4; i++) tasks.Add(await platform.RunTaskAsync(app, new { command = "sleep 60" }));
-        await Receiver.WaitForAsync(r => r.Total("platform.tasks.running", ("app.name", app)) == 4 ? r : null, "four tasks running");
+        var tasks = await FillEveryExecutorSlotAsync(app);
 
         await platform.KillAndRestartAsync(platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == PlatformFixture.ExecutorA));
 
