@@ -2,6 +2,7 @@ using Marten;
 using Platform.Retention.Retention;
 using Platform.Retention.Retention.Pruning;
 using Platform.Retention.Retention.Sweeping;
+using Platform.Retention.Telemetry;
 
 namespace Platform.Retention;
 
@@ -15,6 +16,7 @@ internal static class RetentionRegistration
             .ValidateOnStart();
         builder.Services.ConfigureMarten(store => store.Schema.For<RetentionRun>());
         builder.Services.AddSingleton<DirtyApps>();
+        builder.Services.AddSingleton<RetentionTelemetry>();
         builder.Services.AddSingleton<AppPruner>();
         builder.Services.AddHostedService<PruningWorker>();
         builder.Services.AddHostedService<RetentionSweep>();

@@ -3,7 +3,7 @@ namespace Platform.IntegrationTests.Telemetry;
 /// <summary>A span as a service exported it; ids in lowercase hex, as in <c>traceparent</c>.</summary>
 public sealed record ExportedSpan(
     IReadOnlyDictionary<string, object> Resource, string Scope, string TraceId, string SpanId, string ParentSpanId, string Name,
-    int Kind, IReadOnlyDictionary<string, object> Attributes, int StatusCode)
+    int Kind, IReadOnlyDictionary<string, object> Attributes, int StatusCode, IReadOnlyList<(string TraceId, string SpanId)> Links)
 {
     public const int Server = 2, Producer = 4, Consumer = 5;
     public string Service => (string)Resource["service.name"];
@@ -70,12 +70,13 @@ internal static class OtlpRequests
         return items;
     }
 
-    // Span { trace_id 1; span_id 2; parent_span_id 4; name 5; kind 6; attributes 9; status 15 }
+    // Span { trace_id 1; span_id 2; parent_span_id 4; name 5; kind 6; attributes 9; links 13; status 15 }
     private static ExportedSpan Span(IReadOnlyDictionary<string, object> resource, string scope, ProtobufReader span)
     {
         string traceId = "", spanId = "", parent = "", name = "";
         int kind = 0, status = 0;
         var attributes = new Dictionary<string, object>();
+        var links = new List<(string, string)>();
         while (span.Next())
         {
             switch (span.Field)
@@ -86,11 +87,12 @@ internal static class OtlpRequests
                 case 5: name = span.String(); break;
                 case 6: kind = (int)span.Varint(); break;
                 case 9: Attribute(span.Message(), attributes); break;
+                case 13: links.Add(Link(span.Message())); break;
                 case 15: status = StatusCode(span.Message()); break;
                 default: span.Skip(); break;
             }
         }
-        return new ExportedSpan(resource, scope, traceId, spanId, parent, name, kind, attributes, status);
+        return new ExportedSpan(resource, scope, traceId, spanId, parent, name, kind, attributes, status, links);
     }
 
     // Metric { name 1; gauge 5; sum 7; histogram 9 }
@@ -195,6 +197,19 @@ internal static class OtlpRequests
             else scope.Skip();
         }
         return name;
+    }
+
+    // Span.Link { trace_id 1; span_id 2 }
+    private static (string TraceId, string SpanId) Link(ProtobufReader link)
+    {
+        string traceId = "", spanId = "";
+        while (link.Next())
+        {
+            if (link.Field == 1) traceId = link.Hex();
+            else if (link.Field == 2) spanId = link.Hex();
+            else link.Skip();
+        }
+        return (traceId, spanId);
     }
 
     private static int StatusCode(ProtobufReader status)

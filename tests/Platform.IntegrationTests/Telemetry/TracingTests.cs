@@ -78,6 +78,27 @@ public sealed class TracingTests(TelemetryPlatformFixture platform)
         Assert.DoesNotContain(Receiver.Spans, s => s.Attributes.Values.Any(v => v.ToString()!.Contains(secret)));
     }
 
+    [Fact]
+    public async Task The_retention_deletion_a_task_caused_is_its_own_trace_linked_to_the_tasks_trace()
+    {
+        var app = await platform.RegisterAppAsync(retention: new { max_tasks = 1 });
+        var first = await platform.RunTaskAsync(app);
+        await platform.WaitForEndAsync(first);
+        var second = await platform.RunTaskAsync(app);
+        await platform.WaitForEndAsync(second);
+
+        // The second completion puts the app over its limit: the first task is deleted.
+        var secondRun = await Receiver.WaitForAsync(r => r.Spans.FirstOrDefault(s => s.Name == "task run" && Equals(s["task.id"], second.ToString())),
+            "the second task's run span");
+        var prune = await Receiver.WaitForAsync(r => r.Spans.FirstOrDefault(s =>
+            s.Name == "retention prune" && Equals(s["app.name"], app) && s.Links.Any(l => l.TraceId == secondRun.TraceId)), "a prune linked to the second task's trace");
+        Assert.Equal("Platform.Retention", prune.Service);
+        Assert.NotEqual(secondRun.TraceId, prune.TraceId);
+        Assert.Equal("", prune.ParentSpanId);
+        Assert.Contains(Receiver.Spans, s => s.TraceId == prune.TraceId && s.Scope == "Npgsql" && $"{s["db.query.text"]}".Contains("delete"));
+        Assert.Equal(404, (int)(await platform.Api.GetAsync($"/v3/tasks/{first}")).StatusCode);
+    }
+
     private static string Destination(ExportedSpan span) => span["messaging.destination.name"]?.ToString() ?? "";
 
     private static IEnumerable<ExportedSpan> Ancestors(IReadOnlyList<ExportedSpan> trace, ExportedSpan span)

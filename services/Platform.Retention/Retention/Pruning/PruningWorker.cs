@@ -1,3 +1,5 @@
+using Platform.Retention.Telemetry;
+
 namespace Platform.Retention.Retention.Pruning;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Platform.Retention.Retention.Pruning;
 /// (the database restarting), is marked again after a pause, so that nothing is forgotten and a failure
 /// never turns into a tight loop.
 /// </summary>
-public sealed class PruningWorker(DirtyApps dirty, AppPruner pruner, ILogger<PruningWorker> logger) : BackgroundService
+public sealed class PruningWorker(DirtyApps dirty, AppPruner pruner, RetentionTelemetry telemetry, ILogger<PruningWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan BusyRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan FailureRetry = TimeSpan.FromSeconds(5);
@@ -15,6 +17,7 @@ public sealed class PruningWorker(DirtyApps dirty, AppPruner pruner, ILogger<Pru
         while (!stopping.IsCancellationRequested)
         {
             var (app, reason) = await dirty.NextAsync(stopping);
+            using var prune = telemetry.StartPrune(app, reason.ToString());
             try
             {
                 if (!await pruner.TryPruneAsync(app, reason, stopping)) dirty.MarkLater(app, reason, BusyRetry, stopping);
