@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -18,7 +19,7 @@ public static class TaskStoreRegistration
     /// <summary>
     /// Marten over PostgreSQL with the platform's conventions: a stream per task keyed by its id, the
     /// <see cref="AppTask"/> read model projected inline (so a read after a write sees it, and no async
-    /// daemon is needed), apps as documents, and the log and sequence tables beside them.
+    /// daemon is needed), apps, jobs and their schedules as documents, and the log and sequence tables beside them.
     /// </summary>
     public static IHostApplicationBuilder AddTaskStore(this IHostApplicationBuilder builder)
     {
@@ -55,8 +56,13 @@ public static class TaskStoreRegistration
                 store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
                 store.Schema.For<AppTask>()
                     .Index(x => x.App)
-                    .Index(x => x.State);
+                    .Index(x => x.State)
+                    .Index(x => x.Job);
                 store.Schema.For<App>().Identity(x => x.Name);
+                store.Schema.For<Job>().Identity(x => x.Name).Index(x => x.App);
+                store.Schema.For<JobSchedule>().Index(x => x.Job);
+                store.Schema.For<ScheduleProgress>().Index(x => x.Job);
+                store.Schema.For<JobOccurrence>().Index(x => x.Job);
                 store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
                 store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
                 return store;

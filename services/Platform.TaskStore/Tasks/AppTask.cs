@@ -24,6 +24,15 @@ public sealed class AppTask
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>The job that created the task; null for a task run directly.</summary>
+    public string? Job { get; set; }
+
+    /// <summary>The job's schedule that fired the task; null for a direct task or an ad hoc run of a job.</summary>
+    public Guid? ScheduleId { get; set; }
+
+    /// <summary>The schedule's occurrence the task was fired for.</summary>
+    public DateTimeOffset? OccurrenceAt { get; set; }
 }
 
 /// <summary>Builds <see cref="AppTask"/> from a task stream; each step is a <see cref="TaskLifecycle"/> rule.</summary>

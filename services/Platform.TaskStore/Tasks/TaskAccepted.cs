@@ -1,6 +1,9 @@
 namespace Platform.TaskStore.Tasks;
 
-/// <summary>First event of every task stream: the platform accepted the task and will run it.</summary>
+/// <summary>
+/// First event of every task stream: the platform accepted the task and will run it. <see cref="Origin"/>
+/// is set when a job created the task; it is last and optional so that events stored before it read back.
+/// </summary>
 public sealed record TaskAccepted(
     Guid TaskId,
     string App,
@@ -10,4 +13,5 @@ public sealed record TaskAccepted(
     int MemoryInMb,
     int DiskInMb,
     IReadOnlyDictionary<string, string> Env,
-    DateTimeOffset AcceptedAt);
+    DateTimeOffset AcceptedAt,
+    TaskOrigin? Origin = null);

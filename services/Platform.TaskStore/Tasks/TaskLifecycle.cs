@@ -19,6 +19,9 @@ public static class TaskLifecycle
         State = TaskState.Pending,
         CreatedAt = e.AcceptedAt,
         UpdatedAt = e.AcceptedAt,
+        Job = e.Origin?.Job,
+        ScheduleId = e.Origin?.ScheduleId,
+        OccurrenceAt = e.Origin?.OccurrenceAt,
     };
 
     public static AppTask Apply(AppTask task, TaskClaimed e)

@@ -1,0 +1,199 @@
+using System.Diagnostics.Metrics;
+using JasperFx.Events;
+using Marten;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Contracts;
+using Platform.ServiceDefaults;
+using Platform.TaskStore;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Jobs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Scheduler.Jobs.Scheduling;
+
+/// <summary>
+/// Carries out the <see cref="OccurrencePlanner"/>'s decision for one due schedule, at most once across all
+/// Scheduler replicas: in one transaction it records the missed occurrences, starts the fired occurrence's
+/// task stream at its deterministic id (<see cref="OccurrenceIds"/>) and moves the schedule's progress on;
+/// only after that commits is <see cref="RunTask"/> published. A replica that loses the race fails on the
+/// stream's or an occurrence's unique id, writes nothing, and reads how far the winner got.
+/// </summary>
+internal sealed class OccurrenceFirer(
+    IDocumentStore store,
+    AppSequences sequences,
+    IBus bus,
+    TimeProvider clock,
+    IOptions<SchedulerOptions> options,
+    IOptions<TaskStoreOptions> storeOptions,
+    IMeterFactory meters,
+    ILogger<OccurrenceFirer> logger)
+{
+    /// <summary>Grace between SIGTERM and SIGKILL for a task that the Replace policy ends.</summary>
+    private const int ReplaceGracePeriodSeconds = 10;
+
+    private static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
+
+    private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
+        .CreateHistogram<double>("platform.scheduler.firing.lateness", "ms", "From an occurrence's time to its RunTask being published.");
+
+    // Holds the job and schedule rows (FOR SHARE) until this transaction commits, and fails it (division by
+    // zero) when the job is no longer active or the schedule is gone: a suspend, a schedule removal or a
+    // job deletion either waits for this firing (and then sees its task) or prevents it.
+    private readonly string _guardSql =
+        $"""
+         select 1 / (select count(*)::int from (
+           select 1 from {storeOptions.Value.Schema}.mt_doc_job j, {storeOptions.Value.Schema}.mt_doc_jobschedule s
+           where j.id = ? and s.id = ? and j.data ->> 'State' = 'Active'
+           for share) still_active)
+         """;
+
+    public async Task HandleAsync(DueSchedule due, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var job = due.Job;
+        var deadline = job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, deadline, options.Value.MaxMissedRecorded);
+        if (plan.Handled is not { } handled) return;
+
+        try
+        {
+            var firing = await CommitAsync(due, plan, now, ct);
+            due.HandledUpTo(handled);
+            if (firing is not null) await PublishAsync(firing, ct);
+        }
+        catch (Exception ex) when (IsAlreadyHandled(ex))
+        {
+            await CatchUpAsync(due, ct);
+        }
+        catch (Exception ex) when (IsNoLongerActive(ex))
+        {
+            logger.LogInformation("Job {Job} or its schedule {Schedule} changed before firing; nothing fired", job.Name, due.Schedule.Id);
+            due.HandledUpTo(handled);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Firing schedule {Schedule} of job {Job} failed; trying again in 1 s", due.Schedule.Id, job.Name);
+            due.RetryAt(now.AddSeconds(1));
+        }
+    }
+
+    private sealed record Firing(TaskAccepted Accepted, DateTimeOffset OccurrenceAt, IReadOnlyList<Guid> Replaced);
+
+    private async Task<Firing?> CommitAsync(DueSchedule due, OccurrencePlan plan, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = due.Job;
+        await using var session = store.LightweightSession();
+        session.QueueSqlCommand(_guardSql, job.Name, due.Schedule.Id);
+        foreach (var missed in plan.Missed)
+            session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
+        if (plan.EarlierMissedNotRecorded)
+            logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, job.Name);
+
+        Firing? firing = null;
+        if (plan.Fire is { } at)
+        {
+            var (accepted, skipReason, replaced) = await DecideAsync(session, due, at, now, ct);
+            session.Insert(accepted is null
+                ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
+                : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
+            if (accepted is not null)
+            {
+                session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
+                firing = new Firing(accepted, at, replaced);
+            }
+        }
+        session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = job.Name, LastOccurrenceAt = plan.Handled!.Value });
+        await session.SaveChangesAsync(ct);
+        return firing;
+    }
+
+    /// <summary>The task to start for an occurrence, or why it is skipped; and, for Replace, the tasks to end first.</summary>
+    private async Task<(TaskAccepted? Accepted, string? SkipReason, IReadOnlyList<Guid> Replaced)> DecideAsync(
+        IDocumentSession session, DueSchedule due, DateTimeOffset at, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = due.Job;
+        IReadOnlyList<Guid> unfinished = [];
+        if (job.ConcurrencyPolicy != ConcurrencyPolicy.Always)
+        {
+            unfinished = await session.Query<AppTask>()
+                .Where(t => t.Job == job.Name && t.State.In(Unfinished))
+                .Select(t => t.Id)
+                .ToListAsync(ct);
+            if (job.ConcurrencyPolicy == ConcurrencyPolicy.Forbid && unfinished.Count > 0)
+                return (null, $"skipped: concurrency policy Forbid, and task {unfinished[0]} of the job has not ended", []);
+        }
+
+        if (await session.LoadAsync<App>(job.App, ct) is not { } app)
+            return (null, $"skipped: the app '{job.App}' no longer exists", []);
+        var overrides = JobTasks.Overrides(job);
+        var errors = TaskDefinition.Validate(overrides, app);
+        if (errors.Count > 0)
+            return (null, "skipped: " + string.Join(" ", errors.Values.SelectMany(e => e)), []);
+
+        var taskId = OccurrenceIds.For(job.Name, due.Schedule.Id, at);
+        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now,
+            new TaskOrigin(job.Name, due.Schedule.Id, at));
+        return (accepted, null, unfinished);
+    }
+
+    private JobOccurrence Record(DueSchedule due, DateTimeOffset at, OccurrenceOutcome outcome, string? reason, Guid? taskId) => new()
+    {
+        Id = OccurrenceIds.For(due.Job.Name, due.Schedule.Id, at),
+        Job = due.Job.Name,
+        ScheduleId = due.Schedule.Id,
+        OccurrenceAt = at,
+        Outcome = outcome,
+        TaskId = taskId,
+        Reason = reason,
+        RecordedAt = clock.GetUtcNow(),
+        Scheduler = options.Value.Name,
+    };
+
+    private async Task PublishAsync(Firing firing, CancellationToken ct)
+    {
+        // Replace: end the unfinished tasks first, then start the new one (it does not wait for them to end).
+        foreach (var taskId in firing.Replaced)
+        {
+            await bus.Publish(new TerminateTask
+            {
+                TaskId = taskId,
+                Reason = $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)",
+                GracePeriodSeconds = ReplaceGracePeriodSeconds,
+            }, ct);
+        }
+        var accepted = firing.Accepted;
+        await bus.Publish(new RunTask
+        {
+            TaskId = accepted.TaskId,
+            App = accepted.App,
+            Command = accepted.Command,
+            Name = accepted.Name,
+            MemoryInMb = accepted.MemoryInMb,
+            DiskInMb = accepted.DiskInMb,
+            Env = accepted.Env,
+        }, ct);
+        var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
+        _lateness.Record(lateness);
+        logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
+            firing.Accepted.Origin!.Job, firing.OccurrenceAt, firing.Accepted.TaskId, lateness);
+    }
+
+    /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>
+    private async Task CatchUpAsync(DueSchedule due, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        if (await session.LoadAsync<ScheduleProgress>(due.Schedule.Id, ct) is { } progress)
+            due.HandledUpTo(progress.LastOccurrenceAt);
+        logger.LogDebug("Schedule {Schedule} was handled up to {Since:O} by another scheduler", due.Schedule.Id, due.Since);
+    }
+
+    private static bool IsAlreadyHandled(Exception ex) =>
+        ex is ExistingStreamIdCollisionException or JasperFx.ConcurrencyException or JasperFx.DocumentAlreadyExistsException
+        || (ex.InnerException is { } inner && IsAlreadyHandled(inner));
+
+    private static bool IsNoLongerActive(Exception ex) =>
+        ex is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero }
+        || (ex.InnerException is { } inner && IsNoLongerActive(inner));
+}
