@@ -32,4 +32,10 @@ public sealed record RunTask
 
     /// <summary>Optional. Environment variables added to (and overriding) the app's for this task only.</summary>
     public IReadOnlyDictionary<string, string>? Env { get; init; }
+
+    /// <summary>Optional. Maximum run time in seconds (1 to 604800); past it the task is terminated and fails. No limit when absent.</summary>
+    public int? TimeoutSeconds { get; init; }
+
+    /// <summary>Optional. Seconds between SIGTERM and SIGKILL when the task is terminated (0 to 3600); 10 when absent.</summary>
+    public int? TerminationGracePeriodSeconds { get; init; }
 }

@@ -1,4 +1,5 @@
 using Platform.Executor.Tasks.Running;
+using Platform.Executor.Tasks.Sandboxing;
 
 namespace Platform.Executor;
 
@@ -10,6 +11,11 @@ internal static class ExecutorRegistration
             .Bind(builder.Configuration.GetSection(ExecutorOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<SandboxOptions>()
+            .Bind(builder.Configuration.GetSection(SandboxOptions.Section))
+            .Validate(o => !o.Disabled || o.AllowUnsandboxed, "Executor:Sandbox:Disabled requires Executor:Sandbox:AllowUnsandboxed.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Sandbox>();
         builder.Services.AddSingleton<TaskClaimer>();
         builder.Services.AddSingleton<TaskProcess>();
         builder.Services.AddSingleton<TaskRunner>();

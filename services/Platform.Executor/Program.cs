@@ -1,6 +1,7 @@
 using MassTransit;
 using Platform.Executor;
 using Platform.Executor.Tasks.Running;
+using Platform.Executor.Tasks.Terminating;
 using Platform.Messaging;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
@@ -9,7 +10,11 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddTaskStore();
-builder.AddPlatformBus("executor", bus => bus.AddConsumer<RunTaskConsumer, RunTaskConsumerDefinition>());
+builder.AddPlatformBus("executor", bus =>
+{
+    bus.AddConsumer<RunTaskConsumer, RunTaskConsumerDefinition>();
+    bus.AddConsumer<TerminateTaskConsumer, TerminateTaskConsumerDefinition>();
+});
 builder.AddExecutor();
 
 var app = builder.Build();

@@ -49,6 +49,7 @@ public static class TaskStoreRegistration
                 // Marten stores an event's type name; these aliases keep stored history readable if a class moves.
                 store.Events.AddEventType<TaskAccepted>();
                 store.Events.AddEventType<TaskClaimed>();
+                store.Events.AddEventType<TaskCancelRequested>();
                 store.Events.AddEventType<TaskSucceeded>();
                 store.Events.AddEventType<TaskFailed>();
                 store.Events.MetadataConfig.CorrelationIdEnabled = true;
@@ -73,6 +74,7 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
+        builder.Services.AddSingleton<TaskCancellation>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
     }

@@ -2,6 +2,7 @@ using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
+using Platform.Api.Tasks.Cancelling;
 using Platform.Contracts;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Logs;
@@ -12,7 +13,9 @@ namespace Platform.Api.Tasks;
 /// <summary>Running a task and reading its state, history and logs.</summary>
 internal static class TaskEndpoints
 {
-    public sealed record CreateTask(string? Command, string? Name, int? MemoryInMb, int? DiskInMb, Dictionary<string, string>? Env);
+    public sealed record CreateTask(
+        string? Command, string? Name, int? MemoryInMb, int? DiskInMb, Dictionary<string, string>? Env,
+        int? TimeoutSeconds, int? TerminationGracePeriodSeconds);
 
     public static RouteGroupBuilder MapTasks(this RouteGroupBuilder v3)
     {
@@ -21,6 +24,7 @@ internal static class TaskEndpoints
         v3.MapGet("/tasks/{guid:guid}", Get);
         v3.MapGet("/tasks/{guid:guid}/events", Events);
         v3.MapGet("/tasks/{guid:guid}/logs", Logs);
+        v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel);
         return v3;
     }
 
@@ -33,7 +37,8 @@ internal static class TaskEndpoints
         TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
-        var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env);
+        var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env,
+            request.TimeoutSeconds, request.TerminationGracePeriodSeconds);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
@@ -51,6 +56,8 @@ internal static class TaskEndpoints
             MemoryInMb = accepted.MemoryInMb,
             DiskInMb = accepted.DiskInMb,
             Env = accepted.Env,
+            TimeoutSeconds = accepted.TimeoutSeconds,
+            TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
         }, ct);
 
         return TypedResults.Accepted($"/v3/tasks/{taskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));

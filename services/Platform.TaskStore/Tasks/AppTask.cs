@@ -24,6 +24,9 @@ public sealed class AppTask
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+    public int? TimeoutSeconds { get; set; }
+    public int? TerminationGracePeriodSeconds { get; set; }
+    public string? CancelReason { get; set; }
 
     /// <summary>The job that created the task; null for a task run directly.</summary>
     public string? Job { get; set; }
@@ -41,6 +44,8 @@ public sealed class AppTaskProjection : SingleStreamProjection<AppTask, Guid>
     public static AppTask Create(TaskAccepted e) => TaskLifecycle.Accept(e);
 
     public static AppTask Apply(TaskClaimed e, AppTask task) => TaskLifecycle.Apply(task, e);
+
+    public static AppTask Apply(TaskCancelRequested e, AppTask task) => TaskLifecycle.Apply(task, e);
 
     public static AppTask Apply(TaskSucceeded e, AppTask task) => TaskLifecycle.Apply(task, e);
 

@@ -2,7 +2,7 @@ namespace Platform.TaskStore.Tasks;
 
 /// <summary>
 /// First event of every task stream: the platform accepted the task and will run it. <see cref="Origin"/>
-/// is set when a job created the task; it is last and optional so that events stored before it read back.
+/// is set when a job created the task; the trailing fields are optional so that events stored before them read back.
 /// </summary>
 public sealed record TaskAccepted(
     Guid TaskId,
@@ -14,4 +14,6 @@ public sealed record TaskAccepted(
     int DiskInMb,
     IReadOnlyDictionary<string, string> Env,
     DateTimeOffset AcceptedAt,
+    int? TimeoutSeconds = null,
+    int? TerminationGracePeriodSeconds = null,
     TaskOrigin? Origin = null);

@@ -8,7 +8,9 @@ public sealed record TaskOverrides(
     string? Name,
     int? MemoryInMb,
     int? DiskInMb,
-    IReadOnlyDictionary<string, string>? Env);
+    IReadOnlyDictionary<string, string>? Env,
+    int? TimeoutSeconds = null,
+    int? TerminationGracePeriodSeconds = null);
 
 /// <summary>
 /// Turns an app plus a request's overrides into the task that will run, or into field errors. One rule set
@@ -22,6 +24,9 @@ public static class TaskDefinition
     public const int MaxNameLength = 255;
     public const int MaxMemoryInMb = 64 * 1024;
     public const int MaxDiskInMb = 1024 * 1024;
+    public const int MaxTimeoutSeconds = 7 * 24 * 3600;
+    public const int MaxGracePeriodSeconds = 3600;
+    public const int DefaultGracePeriodSeconds = 10;
 
     public static Dictionary<string, string[]> Validate(TaskOverrides request, App app)
     {
@@ -35,6 +40,10 @@ public static class TaskDefinition
             errors["name"] = [$"name must be 1 to {MaxNameLength} characters."];
         if (LimitError("memory_in_mb", request.MemoryInMb, MaxMemoryInMb) is { } memory) errors["memory_in_mb"] = [memory];
         if (LimitError("disk_in_mb", request.DiskInMb, MaxDiskInMb) is { } disk) errors["disk_in_mb"] = [disk];
+        if (request.TimeoutSeconds is < 1 or > MaxTimeoutSeconds)
+            errors["timeout_seconds"] = [$"timeout_seconds must be between 1 and {MaxTimeoutSeconds} (it is {request.TimeoutSeconds})."];
+        if (request.TerminationGracePeriodSeconds is < 0 or > MaxGracePeriodSeconds)
+            errors["termination_grace_period_seconds"] = [$"termination_grace_period_seconds must be between 0 and {MaxGracePeriodSeconds} (it is {request.TerminationGracePeriodSeconds})."];
         if (request.Env is not null && EnvironmentNames.Invalid(request.Env.Keys) is { } bad)
             errors["env"] = [bad];
         return errors;
@@ -56,6 +65,8 @@ public static class TaskDefinition
         request.DiskInMb ?? app.DiskInMb,
         request.Env is null ? new Dictionary<string, string>() : new Dictionary<string, string>(request.Env),
         at,
+        request.TimeoutSeconds,
+        request.TerminationGracePeriodSeconds,
         origin);
 
     /// <summary>

@@ -19,6 +19,8 @@ public static class TaskLifecycle
         State = TaskState.Pending,
         CreatedAt = e.AcceptedAt,
         UpdatedAt = e.AcceptedAt,
+        TimeoutSeconds = e.TimeoutSeconds,
+        TerminationGracePeriodSeconds = e.TerminationGracePeriodSeconds,
         Job = e.Origin?.Job,
         ScheduleId = e.Origin?.ScheduleId,
         OccurrenceAt = e.Origin?.OccurrenceAt,
@@ -34,11 +36,22 @@ public static class TaskLifecycle
         return task;
     }
 
+    public static AppTask Apply(AppTask task, TaskCancelRequested e)
+    {
+        if (task.State.IsTerminal()) return task;
+        task.CancelReason = e.Reason;
+        // A pending task is failed in the same append; only a running one waits in CANCELING for its process.
+        if (task.State == TaskState.Running) task.State = TaskState.Canceling;
+        task.UpdatedAt = e.RequestedAt;
+        return task;
+    }
+
     public static AppTask Apply(AppTask task, TaskSucceeded e)
     {
         if (task.State.IsTerminal()) return task;
         task.State = TaskState.Succeeded;
         task.ExitCode = e.ExitCode;
+        task.Executor = e.Executor ?? task.Executor;
         task.EndedAt = e.SucceededAt;
         task.UpdatedAt = e.SucceededAt;
         return task;
@@ -49,6 +62,7 @@ public static class TaskLifecycle
         if (task.State.IsTerminal()) return task;
         task.State = TaskState.Failed;
         task.ExitCode = e.ExitCode;
+        task.Executor = e.Executor ?? task.Executor;
         task.FailureReason = e.Reason;
         task.EndedAt = e.FailedAt;
         task.UpdatedAt = e.FailedAt;
@@ -59,8 +73,24 @@ public static class TaskLifecycle
     public static bool CanClaim(AppTask task) => task.State == TaskState.Pending;
 
     /// <summary>The terminal event for a process that exited (or could not start).</summary>
-    public static object Complete(Guid taskId, int? exitCode, string? failureReason, DateTimeOffset at) =>
+    public static object Complete(Guid taskId, int? exitCode, string? failureReason, DateTimeOffset at, string? executor = null) =>
         exitCode == 0 && failureReason is null
-            ? new TaskSucceeded(taskId, 0, at)
-            : new TaskFailed(taskId, exitCode, failureReason ?? $"exited with code {exitCode}", at);
+            ? new TaskSucceeded(taskId, 0, at, executor)
+            : new TaskFailed(taskId, exitCode, failureReason ?? $"exited with code {exitCode}", at, executor);
+
+    /// <summary>The reason a cancelled task ends with, as Cloud Foundry words it.</summary>
+    public const string CancelledReason = "task was cancelled";
+
+    /// <summary>
+    /// What a cancel request does: a pending task fails at once and never starts; a running one moves to
+    /// CANCELING and its executor is told to end it; a canceling one is told again (the request is
+    /// idempotent); an ended one cannot be cancelled.
+    /// </summary>
+    public static CancelDecision Cancel(AppTask task, string reason, DateTimeOffset at) => task.State switch
+    {
+        TaskState.Pending => new CancelDecision([new TaskCancelRequested(task.Id, reason, at), new TaskFailed(task.Id, null, reason, at)], TerminateProcess: false, Refusal: null),
+        TaskState.Running => new CancelDecision([new TaskCancelRequested(task.Id, reason, at)], TerminateProcess: true, Refusal: null),
+        TaskState.Canceling => new CancelDecision([], TerminateProcess: true, Refusal: null),
+        _ => new CancelDecision([], TerminateProcess: false, Refusal: $"The task already ended ({task.State.ToWire()}); only a PENDING or RUNNING task can be cancelled."),
+    };
 }

@@ -10,4 +10,6 @@ internal sealed record ClaimedTask(
     int MemoryInMb,
     int DiskInMb,
     IReadOnlyDictionary<string, string> Environment,
-    DateTimeOffset ClaimedAt);
+    DateTimeOffset ClaimedAt,
+    int? TimeoutSeconds,
+    int TerminationGracePeriodSeconds);

@@ -29,7 +29,8 @@ internal sealed class TaskClaimer(
         AppTask task;
         if (stream.Aggregate is null)
         {
-            var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env);
+            var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env,
+                message.TimeoutSeconds, message.TerminationGracePeriodSeconds);
             var errors = TaskDefinition.Validate(overrides, app);
             if (errors.Count > 0) throw new RunTaskRejected(errors);
             var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
@@ -60,6 +61,7 @@ internal sealed class TaskClaimer(
         // The task's own variables override the app's.
         var environment = new Dictionary<string, string>(app.Env);
         foreach (var (name, value) in task.Env) environment[name] = value;
-        return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, now);
+        return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, now,
+            task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds);
     }
 }

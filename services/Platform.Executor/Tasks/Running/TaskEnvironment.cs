@@ -11,7 +11,7 @@ internal static class TaskEnvironment
         {
             ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             ["HOME"] = scratch,
-            ["TMPDIR"] = scratch,
+            ["TMPDIR"] = Path.Combine(scratch, "tmp"),
             ["LANG"] = "C.UTF-8",
         };
         foreach (var (name, value) in task.Environment) environment[name] = value;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Options;
+using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Logs;
 
 namespace Platform.Executor.Tasks.Running;
@@ -11,82 +11,67 @@ internal sealed record ProcessOutcome(int? ExitCode, string? FailureReason)
 }
 
 /// <summary>
-/// Runs a task's command as a child process: <c>sh -c command</c> in the task's own scratch directory,
-/// with only the app's and the task's environment (never the executor's own, which holds credentials),
-/// stdout and stderr read line by line into <see cref="TaskOutput"/>.
+/// Runs a task's command (<c>sh -c command</c>) in its <see cref="Sandbox"/>, reads stdout and stderr line
+/// by line into <see cref="TaskOutput"/>, and ends the whole process tree when termination is requested:
+/// SIGTERM, then SIGKILL after the grace period.
 /// </summary>
-internal sealed class TaskProcess(IOptions<ExecutorOptions> options, ILogger<TaskProcess> logger)
+internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task<ProcessOutcome> RunAsync(ClaimedTask task, TaskOutput output, CancellationToken terminate)
+    public async Task<ProcessOutcome> RunAsync(ClaimedTask task, TaskOutput output, TaskTermination termination)
     {
-        var scratch = Path.Combine(options.Value.WorkDirectory, task.TaskId.ToString("N"));
-        Directory.CreateDirectory(scratch);
+        using var prepared = sandbox.Prepare(task, task.Command);
+        using var process = new Process { StartInfo = prepared.StartInfo };
         try
         {
-            var start = new ProcessStartInfo(options.Value.Shell)
-            {
-                ArgumentList = { "-c", task.Command },
-                WorkingDirectory = scratch,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            start.Environment.Clear();
-            foreach (var (name, value) in TaskEnvironment.For(task, scratch)) start.Environment[name] = value;
-
-            using var process = new Process { StartInfo = start };
-            try
-            {
-                process.Start();
-            }
-            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-            {
-                return new ProcessOutcome(null, $"the process could not start: {ex.Message}");
-            }
-            process.StandardInput.Close();
-            var pumps = Task.WhenAll(
-                output.PumpAsync(process.StandardOutput, LogStream.Stdout),
-                output.PumpAsync(process.StandardError, LogStream.Stderr));
-
-            try
-            {
-                await process.WaitForExitAsync(terminate);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-                await DrainAsync(pumps, task);
-                return new ProcessOutcome(null, "terminated");
-            }
-            await DrainAsync(pumps, task);
-            return new ProcessOutcome(process.ExitCode, process.ExitCode == 0 ? null : $"exited with code {process.ExitCode}");
+            process.Start();
         }
-        finally
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            TryDelete(scratch);
+            return new ProcessOutcome(null, $"the process could not start: {ex.Message}");
+        }
+        process.StandardInput.Close();
+        var pumps = Task.WhenAll(
+            output.PumpAsync(process.StandardOutput, LogStream.Stdout),
+            output.PumpAsync(process.StandardError, LogStream.Stderr));
+
+        try
+        {
+            await process.WaitForExitAsync(termination.Requested);
+        }
+        catch (OperationCanceledException)
+        {
+            await EndTreeAsync(process, prepared, termination.GracePeriod, task);
+        }
+        await DrainAsync(pumps, task);
+
+        if (termination.Reason is { } reason) return new ProcessOutcome(null, reason);
+        if (prepared.OomKilled())
+            return new ProcessOutcome(process.ExitCode, $"memory limit of {task.MemoryInMb} MB exceeded: the task was killed (exit code {process.ExitCode})");
+        return new ProcessOutcome(process.ExitCode, process.ExitCode == 0 ? null : $"exited with code {process.ExitCode}");
+    }
+
+    private async Task EndTreeAsync(Process process, SandboxedProcess prepared, TimeSpan grace, ClaimedTask task)
+    {
+        prepared.Signal(process, Signals.Term);
+        using var graceOver = new CancellationTokenSource(grace);
+        try
+        {
+            await process.WaitForExitAsync(graceOver.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("Task {TaskId} still running {Grace} after SIGTERM; sending SIGKILL", task.TaskId, grace);
+            prepared.Signal(process, Signals.Kill);
+            await process.WaitForExitAsync(CancellationToken.None);
         }
     }
 
-    // A background child that outlives the shell may hold the pipes open; do not wait for it forever.
+    // Unsandboxed, a background child that outlives the shell may hold the pipes open; do not wait forever.
     private async Task DrainAsync(Task pumps, ClaimedTask task)
     {
         if (await Task.WhenAny(pumps, Task.Delay(OutputDrainTimeout)) != pumps)
             logger.LogWarning("Task {TaskId}: output pipes still open {Timeout} after exit; a child process outlived the task", task.TaskId, OutputDrainTimeout);
-    }
-
-    private void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            logger.LogWarning(ex, "Could not remove scratch directory {Directory}", directory);
-        }
     }
 }

@@ -3,6 +3,7 @@ using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -11,26 +12,30 @@ namespace Platform.Executor.Tasks.Running;
 /// <summary>
 /// Runs claimed tasks in the background, at most <see cref="ExecutorOptions.MaxConcurrentTasks"/> at once,
 /// and records each one's end: its output stored first, then the terminal event, then
-/// <see cref="TaskCompleted"/>. On shutdown, running tasks are ended and recorded as failed with a reason
-/// that names this executor, rather than left in RUNNING.
+/// <see cref="TaskCompleted"/> (and <see cref="TaskTerminated"/> when it was ended on request). On
+/// shutdown, running tasks are ended and recorded as failed with a reason that names this executor,
+/// rather than left RUNNING.
 /// </summary>
 internal sealed class TaskRunner : IHostedService
 {
+    // A TerminateTask can overtake the start of the task it names (it is published once the claim is
+    // stored); such requests wait here briefly for the task to start.
+    private static readonly TimeSpan EarlyTerminationMemory = TimeSpan.FromMinutes(2);
+
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
+    private readonly ConcurrentDictionary<Guid, (string Reason, TimeSpan? Grace, DateTimeOffset At)> _earlyTerminations = new();
     private readonly IDocumentStore _store;
     private readonly TaskProcess _process;
     private readonly TaskLogStore _logs;
+    private readonly Sandbox _sandbox;
     private readonly IBus _bus;
     private readonly TimeProvider _clock;
     private readonly ILogger<TaskRunner> _logger;
 
-    private sealed record Running(CancellationTokenSource Terminate, Task Completion)
-    {
-        public string? Reason { get; set; }
-    }
+    private sealed record Running(TaskTermination Termination, Task Completion);
 
-    public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, TaskProcess process, TaskLogStore logs,
+    public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, TaskProcess process, TaskLogStore logs, Sandbox sandbox,
         IBus bus, TimeProvider clock, ILogger<TaskRunner> logger)
     {
         ExecutorName = options.Value.Name;
@@ -38,6 +43,7 @@ internal sealed class TaskRunner : IHostedService
         _store = store;
         _process = process;
         _logs = logs;
+        _sandbox = sandbox;
         _bus = bus;
         _clock = clock;
         _logger = logger;
@@ -52,46 +58,48 @@ internal sealed class TaskRunner : IHostedService
     /// <summary>Starts a claimed task; its slot is released when it has been recorded as ended.</summary>
     public void Start(ClaimedTask task)
     {
-        var terminate = new CancellationTokenSource();
-        var gate = new TaskCompletionSource();
-        var running = new Running(terminate, gate.Task);
-        _running[task.TaskId] = running;
+        var termination = new TaskTermination(TimeSpan.FromSeconds(task.TerminationGracePeriodSeconds));
+        var completion = new TaskCompletionSource();
+        _running[task.TaskId] = new Running(termination, completion.Task);
+        if (task.TimeoutSeconds is { } timeout)
+            termination.RequestAfter(TimeSpan.FromSeconds(timeout), $"task exceeded its timeout of {timeout} s and was terminated", _clock);
+        if (_earlyTerminations.TryRemove(task.TaskId, out var early)) termination.Request(early.Reason, early.Grace);
+
         _ = Task.Run(async () =>
         {
             try
             {
-                await RunAsync(task, running);
+                await RunAsync(task, termination);
             }
             finally
             {
                 _running.TryRemove(task.TaskId, out _);
-                terminate.Dispose();
+                termination.Dispose();
                 _slots.Release();
-                gate.SetResult();
+                completion.SetResult();
             }
         });
     }
 
-    private async Task RunAsync(ClaimedTask task, Running running)
+    private async Task RunAsync(ClaimedTask task, TaskTermination termination)
     {
         ProcessOutcome outcome;
         await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger))
         {
             try
             {
-                outcome = await _process.RunAsync(task, output, running.Terminate.Token);
+                outcome = await _process.RunAsync(task, output, termination);
             }
             catch (Exception ex)
             {
                 _logger.LogError(ex, "Task {TaskId} could not be run", task.TaskId);
                 outcome = new ProcessOutcome(null, $"the executor could not run the task: {ex.Message}");
             }
-            if (running.Reason is { } reason) outcome = outcome with { FailureReason = reason };
             if (outcome.FailureReason is { } failure) await output.AddAsync(LogStream.Stderr, $"[platform] task failed: {failure}");
         }
 
         var endedAt = _clock.GetUtcNow();
-        await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt));
+        await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
         await _bus.Publish(new TaskCompleted
         {
             TaskId = task.TaskId,
@@ -102,10 +110,8 @@ internal sealed class TaskRunner : IHostedService
             Executor = ExecutorName,
             CompletedAt = endedAt,
         });
-        if (running.Reason is not null)
-        {
-            await _bus.Publish(new TaskTerminated { TaskId = task.TaskId, App = task.App, Reason = running.Reason, TerminatedAt = endedAt });
-        }
+        if (termination.Reason is { } reason)
+            await _bus.Publish(new TaskTerminated { TaskId = task.TaskId, App = task.App, Reason = reason, TerminatedAt = endedAt });
     }
 
     // The end of a task must be recorded even across a database restart: retry, with backoff, for minutes.
@@ -128,20 +134,33 @@ internal sealed class TaskRunner : IHostedService
         }
     }
 
-    /// <summary>Ends a running task's process tree; false when this executor is not running it.</summary>
-    public bool Terminate(Guid taskId, string reason)
+    /// <summary>
+    /// Ends a task's process tree if this executor runs it. A request for a task that is not (yet) running
+    /// here is remembered for a while, in case the task is about to start on this executor.
+    /// </summary>
+    public bool Terminate(Guid taskId, string reason, TimeSpan? gracePeriod)
     {
-        if (!_running.TryGetValue(taskId, out var running)) return false;
-        running.Reason ??= reason;
-        running.Terminate.Cancel();
-        return true;
+        if (_running.TryGetValue(taskId, out var running))
+        {
+            running.Termination.Request(reason, gracePeriod);
+            return true;
+        }
+        var now = _clock.GetUtcNow();
+        foreach (var (id, early) in _earlyTerminations)
+            if (now - early.At > EarlyTerminationMemory) _earlyTerminations.TryRemove(id, out _);
+        _earlyTerminations[taskId] = (reason, gracePeriod, now);
+        return false;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _sandbox.Probe();
+        return Task.CompletedTask;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (var taskId in _running.Keys) Terminate(taskId, $"executor {ExecutorName} shut down while the task ran");
+        foreach (var (_, running) in _running) running.Termination.Request($"executor {ExecutorName} shut down while the task ran", TimeSpan.FromSeconds(2));
         await Task.WhenAll(_running.Values.Select(r => r.Completion)).WaitAsync(cancellationToken);
     }
 }

@@ -23,6 +23,7 @@ namespace Platform.Scheduler.Jobs.Scheduling;
 internal sealed class OccurrenceFirer(
     IDocumentStore store,
     AppSequences sequences,
+    TaskCancellation cancellation,
     IBus bus,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
@@ -30,9 +31,6 @@ internal sealed class OccurrenceFirer(
     IMeterFactory meters,
     ILogger<OccurrenceFirer> logger)
 {
-    /// <summary>Grace between SIGTERM and SIGKILL for a task that the Replace policy ends.</summary>
-    private const int ReplaceGracePeriodSeconds = 10;
-
     private static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
 
     private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
@@ -153,16 +151,11 @@ internal sealed class OccurrenceFirer(
 
     private async Task PublishAsync(Firing firing, CancellationToken ct)
     {
-        // Replace: end the unfinished tasks first, then start the new one (it does not wait for them to end).
+        // Replace: end the unfinished tasks first (cancelled as by a user, with their own grace period),
+        // then start the new one. The new one's stream is already written but nothing runs it before its
+        // RunTask; it does not wait for the old ones to be gone.
         foreach (var taskId in firing.Replaced)
-        {
-            await bus.Publish(new TerminateTask
-            {
-                TaskId = taskId,
-                Reason = $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)",
-                GracePeriodSeconds = ReplaceGracePeriodSeconds,
-            }, ct);
-        }
+            await ReplaceAsync(taskId, $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
         var accepted = firing.Accepted;
         await bus.Publish(new RunTask
         {
@@ -173,11 +166,23 @@ internal sealed class OccurrenceFirer(
             MemoryInMb = accepted.MemoryInMb,
             DiskInMb = accepted.DiskInMb,
             Env = accepted.Env,
+            TimeoutSeconds = accepted.TimeoutSeconds,
+            TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
         }, ct);
         var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
         _lateness.Record(lateness);
         logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
             firing.Accepted.Origin!.Job, firing.OccurrenceAt, firing.Accepted.TaskId, lateness);
+    }
+
+    private async Task ReplaceAsync(Guid taskId, string reason, CancellationToken ct)
+    {
+        var outcome = await cancellation.RequestAsync(taskId, reason, ct);
+        if (outcome is not { Task: { } task, Decision: { Refusal: null } decision }) return;
+        if (decision.TerminateProcess)
+            await bus.Publish(new TerminateTask { TaskId = task.Id, Reason = task.CancelReason ?? reason, GracePeriodSeconds = task.TerminationGracePeriodSeconds }, ct);
+        else if (decision.Events.Count > 0)
+            await bus.Publish(new TaskTerminated { TaskId = task.Id, App = task.App, Reason = reason, TerminatedAt = outcome.At }, ct);
     }
 
     /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>
