@@ -1,5 +1,6 @@
 using Platform.Api.Apps;
 using Platform.Api.Http;
+using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 
 namespace Platform.Api;
@@ -26,6 +27,7 @@ internal static class ApiRegistration
         var v3 = app.MapGroup("/v3");
         v3.MapApps();
         v3.MapTasks();
+        v3.MapJobs();
         return app;
     }
 }

@@ -81,5 +81,5 @@ internal static partial class AppEndpoints
         await session.LoadAsync<App>(name, ct) is { } app ? TypedResults.Ok(AppResource.From(app)) : Problems.NotFound("App", name);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
-    private static partial Regex NamePattern();
+    internal static partial Regex NamePattern();
 }

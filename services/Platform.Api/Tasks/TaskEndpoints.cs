@@ -42,11 +42,22 @@ internal static class TaskEndpoints
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
+        var task = await AcceptAsync(registered, overrides, null, session, sequences, bus, clock, ct);
+        return TypedResults.Accepted($"/v3/tasks/{task.Id}", TaskResource.From(task));
+    }
+
+    /// <summary>
+    /// Starts the stream of a validated task and publishes its <see cref="RunTask"/>: the one path for a
+    /// task created through the Api, directly or as an ad hoc run of a job (<paramref name="origin"/>).
+    /// </summary>
+    internal static async Task<AppTask> AcceptAsync(
+        App app, TaskOverrides overrides, TaskOrigin? origin, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
+        TimeProvider clock, CancellationToken ct)
+    {
         var taskId = NewId.NextSequentialGuid();
-        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app, ct), overrides, registered, clock.GetUtcNow());
+        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, clock.GetUtcNow(), origin);
         session.Events.StartStream<AppTask>(taskId, accepted);
         await session.SaveChangesAsync(ct);
-
         await bus.Publish(new RunTask
         {
             TaskId = taskId,
@@ -60,7 +71,7 @@ internal static class TaskEndpoints
             TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
         }, ct);
 
-        return TypedResults.Accepted($"/v3/tasks/{taskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
+        return TaskLifecycle.Accept(accepted);
     }
 
     private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>

@@ -3,10 +3,8 @@ using JasperFx.Events;
 using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.Contracts;
 using Platform.ServiceDefaults;
-using Platform.TaskStore;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -27,7 +25,6 @@ internal sealed class OccurrenceFirer(
     IBus bus,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
-    IOptions<TaskStoreOptions> storeOptions,
     IMeterFactory meters,
     ILogger<OccurrenceFirer> logger)
 {
@@ -35,17 +32,6 @@ internal sealed class OccurrenceFirer(
 
     private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
         .CreateHistogram<double>("platform.scheduler.firing.lateness", "ms", "From an occurrence's time to its RunTask being published.");
-
-    // Holds the job and schedule rows (FOR SHARE) until this transaction commits, and fails it (division by
-    // zero) when the job is no longer active or the schedule is gone: a suspend, a schedule removal or a
-    // job deletion either waits for this firing (and then sees its task) or prevents it.
-    private readonly string _guardSql =
-        $"""
-         select 1 / (select count(*)::int from (
-           select 1 from {storeOptions.Value.Schema}.mt_doc_job j, {storeOptions.Value.Schema}.mt_doc_jobschedule s
-           where j.id = ? and s.id = ? and j.data ->> 'State' = 'Active'
-           for share) still_active)
-         """;
 
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
     {
@@ -65,7 +51,7 @@ internal sealed class OccurrenceFirer(
         {
             await CatchUpAsync(due, ct);
         }
-        catch (Exception ex) when (IsNoLongerActive(ex))
+        catch (Exception ex) when (JobGuard.Failed(ex))
         {
             logger.LogInformation("Job {Job} or its schedule {Schedule} changed before firing; nothing fired", job.Name, due.Schedule.Id);
             due.HandledUpTo(handled);
@@ -83,7 +69,7 @@ internal sealed class OccurrenceFirer(
     {
         var job = due.Job;
         await using var session = store.LightweightSession();
-        session.QueueSqlCommand(_guardSql, job.Name, due.Schedule.Id);
+        JobGuard.RequireActiveSchedule(session, job.Name, due.Schedule.Id);
         foreach (var missed in plan.Missed)
             session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
         if (plan.EarlierMissedNotRecorded)
@@ -197,8 +183,4 @@ internal sealed class OccurrenceFirer(
     private static bool IsAlreadyHandled(Exception ex) =>
         ex is ExistingStreamIdCollisionException or JasperFx.ConcurrencyException or JasperFx.DocumentAlreadyExistsException
         || (ex.InnerException is { } inner && IsAlreadyHandled(inner));
-
-    private static bool IsNoLongerActive(Exception ex) =>
-        ex is PostgresException { SqlState: PostgresErrorCodes.DivisionByZero }
-        || (ex.InnerException is { } inner && IsNoLongerActive(inner));
 }
