@@ -1,0 +1,70 @@
+using System.Net;
+using Npgsql;
+using Platform.IntegrationTests.Infrastructure;
+
+namespace Platform.IntegrationTests.Jobs;
+
+[Collection(PlatformCollection.Name)]
+public sealed class DeletingJobsTests(PlatformFixture platform)
+{
+    [Fact]
+    public async Task Deleting_a_job_terminates_its_running_tasks_then_removes_all_its_tasks_and_logs_and_nothing_fires_again()
+    {
+        var app = await platform.RegisterAppAsync();
+        var marker = "marker-" + Guid.NewGuid().ToString("N");
+        var job = await platform.CreateJobAsync(app, command: $"echo started; sleep 120; : {marker}");
+        var other = await platform.RunTaskAsync(app, new { command = "echo not the job's" });
+        await platform.AddScheduleAsync(job, "*/2 * * * * *");
+        var running = await platform.EventuallyAsync(() => platform.JobTasksAsync(job),
+            t => t.Count(task => task.State() == "RUNNING") >= 2, TimeSpan.FromSeconds(60), "two running tasks of the job");
+        var ids = running.Select(t => t["guid"]!.GetValue<Guid>()).ToList();
+        await platform.EventuallyAsync(() => platform.GetLogsAsync(ids[^1]), l => l.Count > 0, TimeSpan.FromSeconds(30), "output of the job's task");
+
+        var response = await platform.Api.DeleteAsync($"/v3/jobs/{job}");
+
+        Assert.True(response.StatusCode == HttpStatusCode.NoContent, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(HttpStatusCode.NotFound, (await platform.Api.GetAsync($"/v3/jobs/{job}")).StatusCode);
+        foreach (var id in ids) Assert.Equal(HttpStatusCode.NotFound, (await platform.Api.GetAsync($"/v3/tasks/{id}")).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, await CountAsync($"select count(*) from {platform.Isolation}.mt_doc_apptask where data ->> 'Job' = $1", job));
+        Assert.Equal(0, await CountAsync($"select count(*) from {platform.Isolation}.mt_streams where id = any($1)", ids.ToArray()));
+        Assert.Equal(0, await CountAsync($"select count(*) from {platform.Isolation}.task_logs where task_id = any($1)", ids.ToArray()));
+        Assert.Equal(0, await CountAsync($"select count(*) from {platform.Isolation}.mt_doc_jobschedule where data ->> 'Job' = $1", job));
+        Assert.Equal(0, await CountAsync($"select count(*) from {platform.Isolation}.mt_doc_joboccurrence where data ->> 'Job' = $1", job));
+        // The task processes are gone: no shell running the job's command is left on this machine.
+        Assert.Empty(ProcessesWith(marker));
+        // The app's other task is untouched.
+        Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(other))["state"]!.GetValue<string>());
+    }
+
+    private static List<int> ProcessesWith(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, Dir: d))
+            .Where(p => p.Pid > 0 && ReadCommandLine(p.Dir).Contains(text))
+            .Select(p => p.Pid)
+            .ToList();
+
+    private static string ReadCommandLine(string processDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(processDirectory, "cmdline"));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private async Task<long> CountAsync(string sql, object parameter)
+    {
+        await using var database = platform.OpenDatabase();
+        await using var command = database.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
