@@ -75,6 +75,8 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddSingleton<TaskCancellation>();
+        builder.Services.AddSingleton<JobGuard>();
+        builder.Services.AddSingleton<JobChanges>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
     }

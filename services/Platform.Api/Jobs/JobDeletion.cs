@@ -23,7 +23,7 @@ internal static class JobDeletion
     private const int GracePeriodSeconds = 0;
 
     public static async Task<IResult> Delete(
-        string job, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, TimeProvider clock,
+        string job, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes, TimeProvider clock,
         CancellationToken ct)
     {
         await using (var session = store.LightweightSession())
@@ -35,8 +35,8 @@ internal static class JobDeletion
                 found.UpdatedAt = clock.GetUtcNow();
                 // The update waits for any firing that holds the job's row; after it commits, no new task of the job can appear.
                 session.Update(found);
-                JobChanges.Notify(session, job);
                 await session.SaveChangesAsync(ct);
+                await changes.NotifyAsync(job, ct);
             }
         }
 
@@ -70,9 +70,9 @@ internal static class JobDeletion
             session.DeleteWhere<ScheduleProgress>(p => p.Job == job);
             session.DeleteWhere<JobSchedule>(s => s.Job == job);
             session.Delete<Job>(job);
-            JobChanges.Notify(session, job);
             await session.SaveChangesAsync(ct);
         }
+        await changes.NotifyAsync(job, ct);
         return TypedResults.NoContent();
     }
 }

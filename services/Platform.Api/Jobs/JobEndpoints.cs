@@ -96,7 +96,7 @@ internal static class JobEndpoints
     private static async Task<IResult> Get(string job, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Job>(job, ct) is { } found ? TypedResults.Ok(JobResource.From(found)) : Problems.NotFound("Job", job);
 
-    private static async Task<IResult> Change(string job, ChangeJob request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Change(string job, ChangeJob request, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
         if (found.State == JobState.Deleting) return BeingDeleted(job);
@@ -110,56 +110,54 @@ internal static class JobEndpoints
         var app = await session.LoadAsync<App>(found.App, ct);
         if (app is not null) JobRules.Validate(found, app, errors);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        return await SaveAsync(found, session, clock, ct);
+        return await SaveAsync(found, session, changes, clock, ct);
     }
 
-    private static async Task<IResult> Suspend(string job, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        await ChangeStateAsync(job, JobState.Suspended, session, clock, ct);
+    private static async Task<IResult> Suspend(string job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
+        await ChangeStateAsync(job, JobState.Suspended, session, changes, clock, ct);
 
     /// <summary>Occurrences while it was suspended are neither run nor counted as missed.</summary>
-    private static async Task<IResult> Resume(string job, IDocumentSession session, TimeProvider clock, CancellationToken ct) =>
-        await ChangeStateAsync(job, JobState.Active, session, clock, ct);
+    private static async Task<IResult> Resume(string job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
+        await ChangeStateAsync(job, JobState.Active, session, changes, clock, ct);
 
-    private static async Task<IResult> ChangeStateAsync(string job, JobState state, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> ChangeStateAsync(
+        string job, JobState state, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
         if (found.State == JobState.Deleting) return BeingDeleted(job);
         if (found.State == state) return TypedResults.Ok(JobResource.From(found));
         found.State = state;
         if (state == JobState.Active) found.ActiveSince = clock.GetUtcNow();
-        return await SaveAsync(found, session, clock, ct);
+        return await SaveAsync(found, session, changes, clock, ct);
     }
 
-    private static async Task<IResult> SaveAsync(Job job, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> SaveAsync(Job job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         job.UpdatedAt = clock.GetUtcNow();
         session.Update(job);
-        JobChanges.Notify(session, job.Name);
         await session.SaveChangesAsync(ct);
+        await changes.NotifyAsync(job.Name, ct);
         return TypedResults.Ok(JobResource.From(job));
     }
 
     /// <summary>Runs the job now, as <c>kf run-job</c>: a task like any other, recorded as the job's (with no occurrence).</summary>
     private static async Task<IResult> Run(
-        string job, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus, TimeProvider clock, CancellationToken ct)
+        string job, IQuerySession query, JobGuard guard, AppSequences sequences, IPublishEndpoint bus, TimeProvider clock, CancellationToken ct)
     {
-        if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
-        if (found.State == JobState.Deleting) return BeingDeleted(job);
-        if (await session.LoadAsync<App>(found.App, ct) is not { } app) return Problems.NotFound("App", found.App);
+        if (await query.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        if (await query.LoadAsync<App>(found.App, ct) is not { } app) return Problems.NotFound("App", found.App);
         var overrides = JobTasks.Overrides(found);
         var errors = TaskDefinition.Validate(overrides, app);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        JobGuard.RequireNotDeleting(session, found.Name);
-        try
+        TaskAccepted accepted;
+        await using (var guarded = await guard.WhileNotDeletingAsync(found.Name, ct))
         {
-            var task = await TaskEndpoints.AcceptAsync(app, overrides, new TaskOrigin(found.Name, null, null), session, sequences, bus, clock, ct);
-            return TypedResults.Accepted($"/v3/tasks/{task.Id}", TaskResource.From(task));
+            if (guarded is null) return BeingDeleted(job);
+            accepted = await TaskEndpoints.AcceptAsync(app, overrides, new TaskOrigin(found.Name, null, null), guarded.Session, sequences, clock, ct);
+            await guarded.CommitAsync(ct);
         }
-        catch (Exception ex) when (JobGuard.Failed(ex))
-        {
-            return BeingDeleted(job);
-        }
+        return await TaskEndpoints.PublishAsync(accepted, bus, ct);
     }
 
     /// <summary>The job's tasks, newest first, each with the occurrence it was fired for (none for an ad hoc run).</summary>

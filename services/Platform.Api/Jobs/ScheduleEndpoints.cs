@@ -18,7 +18,7 @@ internal static class ScheduleEndpoints
     }
 
     /// <summary>Occurrences are due from now on; the Scheduler hears of it at once (NOTIFY).</summary>
-    private static async Task<IResult> Add(string job, AddSchedule request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Add(string job, AddSchedule request, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
         if (found.State == JobState.Deleting) return JobEndpoints.BeingDeleted(job);
@@ -34,8 +34,8 @@ internal static class ScheduleEndpoints
             CreatedAt = now,
         };
         session.Insert(schedule);
-        JobChanges.Notify(session, found.Name);
         await session.SaveChangesAsync(ct);
+        await changes.NotifyAsync(found.Name, ct);
         return TypedResults.Created($"/v3/jobs/{job}/schedules/{schedule.Id}", ScheduleResource.From(schedule, now));
     }
 
@@ -48,14 +48,14 @@ internal static class ScheduleEndpoints
     }
 
     /// <summary>The schedule and its progress go; the occurrences it recorded stay in the job's history.</summary>
-    private static async Task<IResult> Remove(string job, Guid id, IDocumentSession session, CancellationToken ct)
+    private static async Task<IResult> Remove(string job, Guid id, IDocumentSession session, JobChanges changes, CancellationToken ct)
     {
         if (await session.LoadAsync<JobSchedule>(id, ct) is not { } schedule || schedule.Job != job)
             return Problems.NotFound("Schedule", id.ToString());
         session.Delete<JobSchedule>(id);
         session.Delete<ScheduleProgress>(id);
-        JobChanges.Notify(session, job);
         await session.SaveChangesAsync(ct);
+        await changes.NotifyAsync(job, ct);
         return TypedResults.NoContent();
     }
 }

@@ -42,25 +42,30 @@ internal static class TaskEndpoints
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var task = await AcceptAsync(registered, overrides, null, session, sequences, bus, clock, ct);
-        return TypedResults.Accepted($"/v3/tasks/{task.Id}", TaskResource.From(task));
+        var accepted = await AcceptAsync(registered, overrides, null, session, sequences, clock, ct);
+        await session.SaveChangesAsync(ct);
+        return await PublishAsync(accepted, bus, ct);
     }
 
     /// <summary>
-    /// Starts the stream of a validated task and publishes its <see cref="RunTask"/>: the one path for a
-    /// task created through the Api, directly or as an ad hoc run of a job (<paramref name="origin"/>).
+    /// Starts the stream of a validated task in <paramref name="session"/> (stored when it is saved): the one
+    /// path for a task created through the Api, directly or as an ad hoc run of a job (<paramref name="origin"/>).
     /// </summary>
-    internal static async Task<AppTask> AcceptAsync(
-        App app, TaskOverrides overrides, TaskOrigin? origin, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
-        TimeProvider clock, CancellationToken ct)
+    internal static async Task<TaskAccepted> AcceptAsync(
+        App app, TaskOverrides overrides, TaskOrigin? origin, IDocumentSession session, AppSequences sequences, TimeProvider clock, CancellationToken ct)
     {
-        var taskId = NewId.NextSequentialGuid();
-        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, clock.GetUtcNow(), origin);
-        session.Events.StartStream<AppTask>(taskId, accepted);
-        await session.SaveChangesAsync(ct);
+        var accepted = TaskDefinition.Accept(
+            NewId.NextSequentialGuid(), await sequences.NextAsync(app.Name, ct), overrides, app, clock.GetUtcNow(), origin);
+        session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
+        return accepted;
+    }
+
+    /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
+    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, IPublishEndpoint bus, CancellationToken ct)
+    {
         await bus.Publish(new RunTask
         {
-            TaskId = taskId,
+            TaskId = accepted.TaskId,
             App = accepted.App,
             Command = accepted.Command,
             Name = accepted.Name,
@@ -70,8 +75,7 @@ internal static class TaskEndpoints
             TimeoutSeconds = accepted.TimeoutSeconds,
             TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
         }, ct);
-
-        return TaskLifecycle.Accept(accepted);
+        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
     }
 
     private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using Npgsql;
-using Platform.TaskStore;
 using Platform.TaskStore.Jobs;
 
 namespace Platform.Scheduler.Jobs.Scheduling;
@@ -10,18 +8,17 @@ namespace Platform.Scheduler.Jobs.Scheduling;
 /// a new or changed schedule is picked up at once while an idle Scheduler sends PostgreSQL no statements.
 /// </summary>
 internal sealed class JobChangeListener(
-    NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> store, ReloadSignal reload, ILogger<JobChangeListener> logger) : BackgroundService
+    NpgsqlDataSource dataSource, JobChanges changes, ReloadSignal reload, ILogger<JobChangeListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        var channel = JobChanges.Channel(store.Value.Schema);
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(ct);
                 connection.Notification += (_, _) => reload.Request();
-                await using (var listen = new NpgsqlCommand($"listen \"{channel}\"", connection))
+                await using (var listen = new NpgsqlCommand($"listen \"{changes.Channel}\"", connection))
                     await listen.ExecuteNonQueryAsync(ct);
                 // Changes made while the connection was down were not notified.
                 reload.Request();

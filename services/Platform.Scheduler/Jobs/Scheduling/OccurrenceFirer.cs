@@ -22,6 +22,7 @@ internal sealed class OccurrenceFirer(
     IDocumentStore store,
     AppSequences sequences,
     TaskCancellation cancellation,
+    JobGuard guard,
     IBus bus,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
@@ -43,18 +44,16 @@ internal sealed class OccurrenceFirer(
 
         try
         {
-            var firing = await CommitAsync(due, plan, now, ct);
+            var (committed, firing) = await CommitAsync(due, plan, now, ct);
             due.HandledUpTo(handled);
-            if (firing is not null) await PublishAsync(firing, ct);
+            if (!committed)
+                logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", job.Name, due.Schedule.Id);
+            else if (firing is not null)
+                await PublishAsync(firing, ct);
         }
         catch (Exception ex) when (IsAlreadyHandled(ex))
         {
             await CatchUpAsync(due, ct);
-        }
-        catch (Exception ex) when (JobGuard.Failed(ex))
-        {
-            logger.LogInformation("Job {Job} or its schedule {Schedule} changed before firing; nothing fired", job.Name, due.Schedule.Id);
-            due.HandledUpTo(handled);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -65,11 +64,13 @@ internal sealed class OccurrenceFirer(
 
     private sealed record Firing(TaskAccepted Accepted, DateTimeOffset OccurrenceAt, IReadOnlyList<Guid> Replaced);
 
-    private async Task<Firing?> CommitAsync(DueSchedule due, OccurrencePlan plan, DateTimeOffset now, CancellationToken ct)
+    /// <returns>Whether anything was stored (false when the job or schedule is no longer active), and what fired.</returns>
+    private async Task<(bool Committed, Firing? Firing)> CommitAsync(DueSchedule due, OccurrencePlan plan, DateTimeOffset now, CancellationToken ct)
     {
         var job = due.Job;
-        await using var session = store.LightweightSession();
-        JobGuard.RequireActiveSchedule(session, job.Name, due.Schedule.Id);
+        await using var guarded = await guard.WhileScheduledAsync(job.Name, due.Schedule.Id, ct);
+        if (guarded is null) return (false, null);
+        var session = guarded.Session;
         foreach (var missed in plan.Missed)
             session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
         if (plan.EarlierMissedNotRecorded)
@@ -89,8 +90,8 @@ internal sealed class OccurrenceFirer(
             }
         }
         session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = job.Name, LastOccurrenceAt = plan.Handled!.Value });
-        await session.SaveChangesAsync(ct);
-        return firing;
+        await guarded.CommitAsync(ct);
+        return (true, firing);
     }
 
     /// <summary>The task to start for an occurrence, or why it is skipped; and, for Replace, the tasks to end first.</summary>
