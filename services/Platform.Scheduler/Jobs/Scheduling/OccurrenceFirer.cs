@@ -181,7 +181,9 @@ internal sealed class OccurrenceFirer(
         logger.LogDebug("Schedule {Schedule} was handled up to {Since:O} by another scheduler", due.Schedule.Id, due.Since);
     }
 
+    // Marten reports the stream's unique id in two exception types (its own and JasperFx's), depending on the append path.
     private static bool IsAlreadyHandled(Exception ex) =>
-        ex is ExistingStreamIdCollisionException or JasperFx.ConcurrencyException or JasperFx.DocumentAlreadyExistsException
+        ex is ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException
+            or JasperFx.ConcurrencyException or JasperFx.DocumentAlreadyExistsException
         || (ex.InnerException is { } inner && IsAlreadyHandled(inner));
 }
