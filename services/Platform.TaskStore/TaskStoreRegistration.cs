@@ -66,6 +66,7 @@ public static class TaskStoreRegistration
                 store.Schema.For<JobOccurrence>().Index(x => x.Job);
                 store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(options.Schema));
                 store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(options.Schema));
+                store.Storage.ExtendedSchemaObjects.Add(DeletedTaskTable.Define(options.Schema));
                 return store;
             })
             .UseLightweightSessions()

@@ -34,8 +34,11 @@ public sealed class DeletingJobsTests(PlatformFixture platform)
         // The task processes are gone: no shell running the job's command is left on this machine.
         var left = ProcessesWith(marker);
         Assert.True(left.Count == 0, "still running: " + string.Join("\n", left.Select(p => $"{p}: {ReadCommandLine($"/proc/{p}").Replace('\0', ' ')}")));
-        // The app's other task is untouched.
+        // The app's other task is untouched, and no task of the job came back (a RunTask still queued for a
+        // task cancelled while pending must not recreate it).
         Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(other))["state"]!.GetValue<string>());
+        var appTasks = System.Text.Json.Nodes.JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/apps/{app}/tasks"))!["resources"]!.AsArray();
+        Assert.Equal([other], appTasks.Select(t => t!["guid"]!.GetValue<Guid>()));
     }
 
     private static List<int> ProcessesWith(string text) =>

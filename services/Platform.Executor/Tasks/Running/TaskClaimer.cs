@@ -14,7 +14,7 @@ namespace Platform.Executor.Tasks.Running;
 /// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
 /// </summary>
 internal sealed class TaskClaimer(
-    IDocumentStore store, AppSequences sequences, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
+    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
 {
     /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
     public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, CancellationToken ct)
@@ -29,6 +29,11 @@ internal sealed class TaskClaimer(
         AppTask task;
         if (stream.Aggregate is null)
         {
+            if (await deletion.WasDeletedAsync(taskId, ct))
+            {
+                logger.LogInformation("Task {TaskId} was deleted; dropping this late delivery", taskId);
+                return null;
+            }
             var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env,
                 message.TimeoutSeconds, message.TerminationGracePeriodSeconds);
             var errors = TaskDefinition.Validate(overrides, app);
