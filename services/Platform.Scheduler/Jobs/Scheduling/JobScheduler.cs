@@ -26,6 +26,14 @@ internal sealed class JobScheduler(
         var nextReload = DateTimeOffset.MinValue;
         var reloadRequested = false;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.MaxParallelFirings, CancellationToken = ct };
+        try
+        {
+            await firer.WarmUpAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Warming up the firing path failed; the first occurrence may fire late");
+        }
         while (!ct.IsCancellationRequested)
         {
             try

@@ -3,6 +3,7 @@ using JasperFx.Events;
 using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Platform.Contracts;
 using Platform.ServiceDefaults;
 using Platform.TaskStore.Apps;
@@ -20,6 +21,7 @@ namespace Platform.Scheduler.Jobs.Scheduling;
 /// </summary>
 internal sealed class OccurrenceFirer(
     IDocumentStore store,
+    NpgsqlDataSource dataSource,
     AppSequences sequences,
     TaskCancellation cancellation,
     JobGuard guard,
@@ -60,6 +62,25 @@ internal sealed class OccurrenceFirer(
             logger.LogError(ex, "Firing schedule {Schedule} of job {Job} failed; trying again in 1 s", due.Schedule.Id, job.Name);
             due.RetryAt(now.AddSeconds(1));
         }
+    }
+
+    /// <summary>
+    /// Runs a firing's statements once in a transaction that is rolled back, so that Marten generates and
+    /// compiles its code for them at start-up instead of making the first real occurrence seconds late.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, false));
+        var id = Guid.NewGuid();
+        await session.Query<AppTask>().Where(t => t.Job == "" && t.State.In(Unfinished)).Select(t => t.Id).ToListAsync(ct);
+        await session.LoadAsync<App>("", ct);
+        session.Insert(new JobOccurrence { Id = id });
+        session.Events.StartStream<AppTask>(id, new TaskAccepted(id, "", 0, "", "", 1, 1, new Dictionary<string, string>(), clock.GetUtcNow()));
+        session.Store(new ScheduleProgress { Id = id });
+        await session.SaveChangesAsync(ct);
+        await transaction.RollbackAsync(ct);
     }
 
     private sealed record Firing(TaskAccepted Accepted, DateTimeOffset OccurrenceAt, IReadOnlyList<Guid> Replaced);
