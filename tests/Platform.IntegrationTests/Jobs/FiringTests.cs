@@ -50,6 +50,47 @@ public sealed class FiringTests(PlatformFixture platform, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task With_two_thousand_schedules_registered_each_occurrence_of_a_busy_schedule_still_fires_once()
+    {
+        var app = await platform.RegisterAppAsync();
+        var idle = new List<string>();
+        for (var i = 0; i < 20; i++) idle.Add(await platform.CreateJobAsync(app, command: "true"));
+        var busy = await platform.CreateJobAsync(app, command: "true");
+        try
+        {
+            // 2000 schedules that stay registered but do not fire during the test: daily, twelve hours from now.
+            var quiet = DateTimeOffset.UtcNow.AddHours(12);
+            using var gate = new SemaphoreSlim(8);
+            await Task.WhenAll(Enumerable.Range(0, 2000).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    await platform.AddScheduleAsync(idle[i % idle.Count], $"{i % 60} {i / 60 % 60} {quiet.Hour} * * *");
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+            await platform.AddScheduleAsync(busy, "* * * * * *");
+            await platform.EventuallyAsync(() => platform.OccurrencesAsync(busy, "fired"), o => o.Count >= 20, Patience, "20 fired occurrences");
+            await platform.SuspendAsync(busy);
+
+            var tasks = await platform.JobTasksAsync(busy);
+            var fired = await platform.OccurrencesAsync(busy, "fired");
+            Assert.All(tasks.GroupBy(t => t.OccurrenceAt()), g => Assert.Single(g));
+            Assert.Equal(fired.Count, tasks.Count);
+            foreach (var job in idle) Assert.Empty(await platform.OccurrencesAsync(job));
+            ReportLateness("two schedulers, 2001 schedules registered, 1 s schedule", fired);
+        }
+        finally
+        {
+            foreach (var job in idle.Append(busy)) await platform.DeleteJobAsync(job);
+        }
+    }
+
+    [Fact]
     public async Task A_scheduler_stopped_across_five_occurrences_runs_exactly_one_on_restart_and_records_four_missed()
     {
         var app = await platform.RegisterAppAsync();
