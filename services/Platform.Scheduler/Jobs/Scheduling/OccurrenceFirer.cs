@@ -66,10 +66,15 @@ internal sealed class OccurrenceFirer(
 
     /// <summary>
     /// Runs a firing's statements once in a transaction that is rolled back, so that Marten generates and
-    /// compiles its code for them at start-up instead of making the first real occurrence seconds late.
+    /// compiles its code for them at start-up, and opens the publish endpoints (declaring their exchanges),
+    /// instead of making the first real occurrence a second or more late.
     /// </summary>
     public async Task WarmUpAsync(CancellationToken ct)
     {
+        await bus.GetPublishSendEndpoint<RunTask>();
+        await bus.GetPublishSendEndpoint<TerminateTask>();
+        await bus.GetPublishSendEndpoint<TaskTerminated>();
+
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, false));
