@@ -1,5 +1,6 @@
 using Platform.Api.Apps;
 using Platform.Api.Http;
+using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Telemetry;
@@ -16,7 +17,6 @@ internal static class ApiRegistration
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
-        builder.Services.AddScoped<TaskCancellation>();
         builder.Services.AddScoped<AppDeletion>();
         return builder;
     }
@@ -33,6 +33,7 @@ internal static class ApiRegistration
         var v3 = app.MapGroup("/v3");
         v3.MapApps();
         v3.MapTasks();
+        v3.MapJobs();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Platform.Messaging;
+using Platform.Scheduler;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTaskStore();
 builder.AddPlatformBus("scheduler");
+builder.AddScheduler();
 
 var app = builder.Build();
 

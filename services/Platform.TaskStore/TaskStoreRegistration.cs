@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Leases;
+using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -19,7 +20,7 @@ public static class TaskStoreRegistration
     /// <summary>
     /// Marten over PostgreSQL with the platform's conventions: a stream per task keyed by its id, the
     /// <see cref="AppTask"/> read model projected inline (so a read after a write sees it, and no async
-    /// daemon is needed), apps as documents, and the log and sequence tables beside them.
+    /// daemon is needed), apps, jobs and their schedules as documents, and the log and sequence tables beside them.
     /// </summary>
     public static IHostApplicationBuilder AddTaskStore(this IHostApplicationBuilder builder)
     {
@@ -51,6 +52,9 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddSingleton<ExecutorLeases>();
+        builder.Services.AddSingleton<TaskCancellation>();
+        builder.Services.AddSingleton<JobGuard>();
+        builder.Services.AddSingleton<JobChanges>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
     }
@@ -80,11 +84,17 @@ public static class TaskStoreRegistration
         store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
         store.Schema.For<AppTask>()
             .Index(x => x.App)
-            .Index(x => x.State);
+            .Index(x => x.State)
+            .Index(x => x.Job);
         // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
         store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
+        store.Schema.For<Job>().Identity(x => x.Name).Index(x => x.App);
+        store.Schema.For<JobSchedule>().Index(x => x.Job);
+        store.Schema.For<ScheduleProgress>().Index(x => x.Job);
+        store.Schema.For<JobOccurrence>().Index(x => x.Job);
         store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(ExecutorLeaseTable.Define(schema));
+        store.Storage.ExtendedSchemaObjects.Add(DeletedTaskTable.Define(schema));
     }
 }

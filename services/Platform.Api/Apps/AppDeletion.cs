@@ -1,4 +1,5 @@
 using Marten;
+using MassTransit;
 using Platform.Api.Tasks.Cancelling;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
@@ -10,7 +11,8 @@ namespace Platform.Api.Apps;
 /// block it unless forced; forced, they are cancelled first and waited for (their grace periods included),
 /// because a running task's history is never deleted from under it.
 /// </summary>
-internal sealed class AppDeletion(IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, ILogger<AppDeletion> logger)
+internal sealed class AppDeletion(
+    IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, ILogger<AppDeletion> logger)
 {
     public const string DeletedReason = "task was terminated because its app was deleted";
     private const int Batch = 1000;
@@ -27,7 +29,12 @@ internal sealed class AppDeletion(IDocumentStore store, TaskCancellation cancell
             if (unfinished.Count > 0)
             {
                 if (!force) return Result.HasUnfinishedTasks;
-                foreach (var task in unfinished) await cancellation.CancelAsync(task.Id, DeletedReason, ct);
+                foreach (var task in unfinished)
+                {
+                    var outcome = await cancellation.RequestAsync(task.Id, DeletedReason, ct);
+                    if (outcome.Task is not null && outcome.Decision is { Refusal: null })
+                        await CancelTaskEndpoint.PublishAsync(outcome, bus, outcome.Task.TerminationGracePeriodSeconds, ct);
+                }
                 var grace = unfinished.Max(t => t.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds);
                 if (!await WaitUntilEndedAsync(name, TimeSpan.FromSeconds(grace) + WaitBeyondGrace, ct)) return Result.TasksDidNotEnd;
             }

@@ -147,5 +147,5 @@ internal static partial class AppEndpoints
         };
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
-    private static partial Regex NamePattern();
+    internal static partial Regex NamePattern();
 }

@@ -43,15 +43,31 @@ internal static class TaskEndpoints
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var taskId = NewId.NextSequentialGuid();
-        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app, ct), overrides, registered, clock.GetUtcNow());
-        session.Events.StartStream<AppTask>(taskId, accepted);
+        var accepted = await AcceptAsync(registered, overrides, null, session, sequences, clock, ct);
         await session.SaveChangesAsync(ct);
         telemetry.Accepted(accepted);
+        return await PublishAsync(accepted, bus, ct);
+    }
 
+    /// <summary>
+    /// Starts the stream of a validated task in <paramref name="session"/> (stored when it is saved): the one
+    /// path for a task created through the Api, directly or as an ad hoc run of a job (<paramref name="origin"/>).
+    /// </summary>
+    internal static async Task<TaskAccepted> AcceptAsync(
+        App app, TaskOverrides overrides, TaskOrigin? origin, IDocumentSession session, AppSequences sequences, TimeProvider clock, CancellationToken ct)
+    {
+        var accepted = TaskDefinition.Accept(
+            NewId.NextSequentialGuid(), await sequences.NextAsync(app.Name, ct), overrides, app, clock.GetUtcNow(), origin);
+        session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
+        return accepted;
+    }
+
+    /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
+    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, IPublishEndpoint bus, CancellationToken ct)
+    {
         await bus.Publish(new RunTask
         {
-            TaskId = taskId,
+            TaskId = accepted.TaskId,
             App = accepted.App,
             Command = accepted.Command,
             Name = accepted.Name,
@@ -62,8 +78,7 @@ internal static class TaskEndpoints
             TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
             MaxAttempts = accepted.MaxAttempts,
         }, ct);
-
-        return TypedResults.Accepted($"/v3/tasks/{taskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
+        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
     }
 
     private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>

@@ -18,6 +18,7 @@ internal sealed record TaskResource(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     TaskRelationships Relationships,
+    TaskJob? Job,
     TaskLinks Links)
 {
     public static TaskResource From(AppTask task) => new(
@@ -35,8 +36,12 @@ internal sealed record TaskResource(
         task.CreatedAt,
         task.UpdatedAt,
         new TaskRelationships(new AppRelationship(new AppRef(task.App))),
+        task.Job is null ? null : new TaskJob(task.Job, task.ScheduleId, task.OccurrenceAt),
         new TaskLinks(new Http.Link($"/v3/tasks/{task.Id}"), new Http.Link($"/v3/apps/{task.App}"), new Http.Link($"/v3/tasks/{task.Id}/logs")));
 }
+
+/// <summary>The job a task came from, and for a scheduled run the schedule and the occurrence it was fired for.</summary>
+internal sealed record TaskJob(string Name, Guid? ScheduleGuid, DateTimeOffset? OccurrenceAt);
 
 internal sealed record TaskResult(string? FailureReason, int? ExitCode);
 

@@ -34,6 +34,15 @@ public sealed class AppTask
     public int Attempt { get; set; } = 1;
     public int MaxAttempts { get; set; } = 1;
     public DateTimeOffset? RetryAt { get; set; }
+
+    /// <summary>The job that created the task; null for a task run directly.</summary>
+    public string? Job { get; set; }
+
+    /// <summary>The job's schedule that fired the task; null for a direct task or an ad hoc run of a job.</summary>
+    public Guid? ScheduleId { get; set; }
+
+    /// <summary>The schedule's occurrence the task was fired for.</summary>
+    public DateTimeOffset? OccurrenceAt { get; set; }
 }
 
 /// <summary>Builds <see cref="AppTask"/> from a task stream; each step is a <see cref="TaskLifecycle"/> rule.</summary>

@@ -1,6 +1,9 @@
 namespace Platform.TaskStore.Tasks;
 
-/// <summary>First event of every task stream: the platform accepted the task and will run it.</summary>
+/// <summary>
+/// First event of every task stream: the platform accepted the task and will run it. <see cref="Origin"/>
+/// is set when a job created the task; the trailing fields are optional so that events stored before them read back.
+/// </summary>
 public sealed record TaskAccepted(
     Guid TaskId,
     string App,
@@ -13,4 +16,5 @@ public sealed record TaskAccepted(
     DateTimeOffset AcceptedAt,
     int? TimeoutSeconds = null,
     int? TerminationGracePeriodSeconds = null,
-    int MaxAttempts = 1);
+    int MaxAttempts = 1,
+    TaskOrigin? Origin = null);

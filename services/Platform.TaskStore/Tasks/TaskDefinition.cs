@@ -59,7 +59,8 @@ public static class TaskDefinition
         value is { } v && (v < 1 || v > max) ? $"{field} must be between 1 and {max} (it is {v})." : null;
 
     /// <summary>The accepted event for a request that <see cref="Validate"/> passed.</summary>
-    public static TaskAccepted Accept(Guid taskId, long sequenceId, TaskOverrides request, App app, DateTimeOffset at) => new(
+    public static TaskAccepted Accept(
+        Guid taskId, long sequenceId, TaskOverrides request, App app, DateTimeOffset at, TaskOrigin? origin = null) => new(
         taskId,
         app.Name,
         sequenceId,
@@ -71,7 +72,8 @@ public static class TaskDefinition
         at,
         request.TimeoutSeconds,
         request.TerminationGracePeriodSeconds,
-        request.MaxAttempts ?? app.TaskMaxAttempts);
+        request.MaxAttempts ?? app.TaskMaxAttempts,
+        origin);
 
     /// <summary>
     /// Like cf, a task without a name gets a short generated one: eight hex digits hashed from its id (task

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Logs;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace Platform.TaskStore.Tasks;
 
@@ -9,7 +11,9 @@ namespace Platform.TaskStore.Tasks;
 /// its <see cref="AppTask"/> row and its log lines go together, in one transaction, for a whole batch of
 /// ids at once (a handful of statements per batch, not round trips per task or per line). Only tasks in a
 /// terminal state are deleted: a task that is still pending or running is left alone, whatever the caller
-/// asked, so that nothing in flight loses its history.
+/// asked, so that nothing in flight loses its history. Each deleted id is kept as a tombstone
+/// (<see cref="WasDeletedAsync"/>): a RunTask still queued for a task that was cancelled while pending and
+/// then deleted (a job's deletion does exactly that) must not bring it back as a new task.
 /// </summary>
 public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
@@ -41,6 +45,7 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
                     Command($"delete from {_schema}.mt_events where stream_id = any($1)", ids),
                     Command($"delete from {_schema}.mt_streams where id = any($1)", ids),
                     Command($"delete from {_schema}.{TaskLogTable.Name} where task_id = any($1)", ids),
+                    Command($"insert into {_schema}.{DeletedTaskTable.Name} (task_id, deleted_at) select unnest($1), now() on conflict do nothing", ids),
                 },
             };
             await batch.ExecuteNonQueryAsync(ct);
@@ -49,6 +54,28 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
         return deleted;
     }
 
+    /// <summary>Whether a task with this id existed and was deleted (so a late RunTask for it must be dropped).</summary>
+    public async Task<bool> WasDeletedAsync(Guid taskId, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select exists (select 1 from {_schema}.{DeletedTaskTable.Name} where task_id = $1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     private static NpgsqlBatchCommand Command(string sql, Guid[] ids) =>
         new(sql) { Parameters = { new NpgsqlParameter { Value = ids } } };
+}
+
+/// <summary>The ids of deleted tasks, with when they were deleted.</summary>
+internal static class DeletedTaskTable
+{
+    public const string Name = "deleted_tasks";
+
+    public static Table Define(string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, Name, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<Guid>("task_id").AsPrimaryKey();
+        table.AddColumn("deleted_at", "timestamptz").NotNull();
+        return table;
+    }
 }

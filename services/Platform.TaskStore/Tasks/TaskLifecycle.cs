@@ -22,6 +22,9 @@ public static class TaskLifecycle
         TimeoutSeconds = e.TimeoutSeconds,
         TerminationGracePeriodSeconds = e.TerminationGracePeriodSeconds,
         MaxAttempts = e.MaxAttempts,
+        Job = e.Origin?.Job,
+        ScheduleId = e.Origin?.ScheduleId,
+        OccurrenceAt = e.Origin?.OccurrenceAt,
     };
 
     public static AppTask Apply(AppTask task, TaskClaimed e)

@@ -3,15 +3,13 @@ using Platform.IntegrationTests.Infrastructure;
 namespace Platform.IntegrationTests.Faults;
 
 /// <summary>
-/// A platform for fault injection: two executors with room for many tasks, two schedulers the whole time,
+/// A platform for fault injection: two executors with room for many tasks (two schedulers, as every fixture),
 /// and short lease and re-dispatch periods so that recovery is observable in seconds.
 /// </summary>
 public sealed class FaultsFixture : PlatformFixture
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan RedispatchAfter = TimeSpan.FromSeconds(3);
-
-    protected override int Schedulers => 2;
 
     protected override IEnumerable<(string Name, string Value)> Settings =>
     [

@@ -6,15 +6,19 @@ using RabbitMQ.Client;
 namespace Platform.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A whole Platform: the Api, two Executors (competing consumers), the Scheduler and the Retention service,
+/// A whole Platform: the Api, two Executors (competing consumers), two Schedulers (side by side, as the
+/// fault-injection work wants them) and the Retention service,
 /// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
 /// </summary>
 public class PlatformFixture : IAsyncLifetime
 {
     public const string ExecutorA = "executor-a";
     public const string ExecutorB = "executor-b";
+    public const string SchedulerA = "scheduler-a";
+    public const string SchedulerB = "scheduler-b";
 
     private readonly List<ServiceProcess> _services = [];
+    private string _serviceLogDirectory = "";
 
     public ServerEndpoints Servers { get; private set; } = null!;
     public string Isolation { get; } = TestServers.NewIsolationName();
@@ -27,14 +31,15 @@ public class PlatformFixture : IAsyncLifetime
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
-        var directory = Path.Combine(LogDirectory, Isolation);
+        var directory = _serviceLogDirectory = Path.Combine(LogDirectory, Isolation);
 
         // The Api starts first, alone, so that it creates the schema before the others race to.
         _services.Add(ServiceProcess.Start("Api", Environment(), directory));
         await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
-        for (var i = 0; i < Schedulers; i++) _services.Add(ServiceProcess.Start("Scheduler", Environment(), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerA)), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerB)), directory));
         // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
         // triggered; tests that exercise the sweep start Retention processes of their own.
         _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
@@ -42,9 +47,6 @@ public class PlatformFixture : IAsyncLifetime
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
-
-    /// <summary>How many Scheduler replicas run side by side.</summary>
-    protected virtual int Schedulers => 1;
 
     /// <summary>Settings every service of this fixture gets on top of the defaults below.</summary>
     protected virtual IEnumerable<(string Name, string Value)> Settings => [];
@@ -112,6 +114,35 @@ public class PlatformFixture : IAsyncLifetime
 
     public async Task<JsonArray> GetLogsAsync(Guid id) =>
         JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}/logs?limit=10000"))!["resources"]!.AsArray();
+
+    /// <summary>Stops every running process of a service gracefully (SIGTERM), as an operator would, and forgets it.</summary>
+    public async Task<int> StopAllAsync(string service)
+    {
+        List<ServiceProcess> stopping;
+        lock (_services) stopping = _services.Where(s => s.Service == service).ToList();
+        await Task.WhenAll(stopping.Select(s => s.DisposeAsync().AsTask()));
+        lock (_services) _services.RemoveAll(stopping.Contains);
+        return stopping.Count;
+    }
+
+    /// <summary>
+    /// Starts one more process of a service with the fixture's environment plus <paramref name="extra"/>
+    /// settings, waits until it is healthy, and stops it with the fixture (or with <see cref="StopAllAsync"/>).
+    /// </summary>
+    public async Task<ServiceProcess> StartAsync(string service, params (string Name, string Value)[] extra)
+    {
+        var process = ServiceProcess.Start(service, Environment(extra), _serviceLogDirectory);
+        lock (_services) _services.Add(process);
+        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        return process;
+    }
+
+    /// <summary>Stops one process started by <see cref="StartAsync"/> (SIGTERM) and forgets it.</summary>
+    public async Task StopAsync(ServiceProcess process)
+    {
+        await process.DisposeAsync();
+        lock (_services) _services.Remove(process);
+    }
 
     public string DescribeServices() =>
         string.Join("\n", _services.Select(s => $"--- {s.Service} ({(s.HasExited ? "exited" : "running")}): {s.LogPath}\n{s.Tail(15)}"));

@@ -47,7 +47,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         Directory.CreateDirectory(logDirectory);
-        var name = environment.TryGetValue("Executor__Name", out var executor) ? executor : service;
+        var name = environment.TryGetValue("Executor__Name", out var executor) ? executor
+            : environment.TryGetValue("Scheduler__Name", out var scheduler) ? scheduler
+            : service;
         var logPath = Path.Combine(logDirectory, $"{name}.log");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start };

@@ -1,4 +1,7 @@
+using MassTransit;
 using Platform.Api.Http;
+using Platform.Api.Telemetry;
+using Platform.Contracts;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Tasks.Cancelling;
@@ -10,11 +13,32 @@ namespace Platform.Api.Tasks.Cancelling;
 /// </summary>
 internal static class CancelTaskEndpoint
 {
-    public static async Task<IResult> Cancel(Guid guid, TaskCancellation cancellation, CancellationToken ct)
+    public static async Task<IResult> Cancel(Guid guid, TaskCancellation cancellation, IPublishEndpoint bus, ApiTelemetry telemetry, CancellationToken ct)
     {
-        var outcome = await cancellation.CancelAsync(guid, TaskLifecycle.CancelledReason, ct);
-        if (outcome.Task is null) return Problems.NotFound("Task", guid.ToString());
-        if (outcome.Refusal is { } refusal) return Problems.Invalid("state", refusal);
-        return TypedResults.Accepted($"/v3/tasks/{guid}", TaskResource.From(outcome.Task));
+        var outcome = await cancellation.RequestAsync(guid, TaskLifecycle.CancelledReason, ct);
+        if (outcome.Task is not { } task) return Problems.NotFound("Task", guid.ToString());
+        if (outcome.Decision!.Refusal is { } refusal) return Problems.Invalid("state", refusal);
+        await PublishAsync(outcome, bus, gracePeriodSeconds: task.TerminationGracePeriodSeconds, ct);
+        // A pending task ended here: no executor will count it.
+        if (!outcome.Decision.TerminateProcess && outcome.Decision.Events.Count > 0) telemetry.CancelledBeforeStart(task);
+        return TypedResults.Accepted($"/v3/tasks/{guid}", TaskResource.From(task));
+    }
+
+    /// <summary>Tells the executors to end a running task, or announces a pending one that ended without them.</summary>
+    public static async Task PublishAsync(CancelOutcome outcome, IPublishEndpoint bus, int? gracePeriodSeconds, CancellationToken ct)
+    {
+        var (task, decision) = (outcome.Task!, outcome.Decision!);
+        if (decision.TerminateProcess)
+        {
+            await bus.Publish(new TerminateTask
+            {
+                TaskId = task.Id, Reason = task.CancelReason ?? TaskLifecycle.CancelledReason, GracePeriodSeconds = gracePeriodSeconds,
+            }, ct);
+        }
+        else if (decision.Events.Count > 0)
+        {
+            // A pending task ended here, without an executor: announce it as an executor would.
+            await bus.Publish(new TaskTerminated { TaskId = task.Id, App = task.App, Reason = task.FailureReason ?? TaskLifecycle.CancelledReason, TerminatedAt = outcome.At }, ct);
+        }
     }
 }

@@ -2,6 +2,7 @@ using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.TaskStore;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
@@ -14,7 +15,7 @@ namespace Platform.Executor.Tasks.Running;
 /// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
 /// </summary>
 internal sealed class TaskClaimer(
-    IDocumentStore store, AppSequences sequences, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
+    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
 {
     /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
     public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, CancellationToken ct)
@@ -29,6 +30,11 @@ internal sealed class TaskClaimer(
         AppTask task;
         if (stream.Aggregate is null)
         {
+            if (await deletion.WasDeletedAsync(taskId, ct))
+            {
+                logger.LogInformation("Task {TaskId} was deleted; dropping this late delivery", taskId);
+                return null;
+            }
             var overrides = new TaskOverrides(message.Command, message.Name, message.MemoryInMb, message.DiskInMb, message.Env,
                 message.TimeoutSeconds, message.TerminationGracePeriodSeconds, message.MaxAttempts);
             var errors = TaskDefinition.Validate(overrides, app);
@@ -52,7 +58,7 @@ internal sealed class TaskClaimer(
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (ex is JasperFx.ConcurrencyException or ExistingStreamIdCollisionException)
+        catch (Exception ex) when (WriteConflict.Is(ex))
         {
             logger.LogInformation("Task {TaskId} was claimed by another delivery; dropping this one", taskId);
             return null;
@@ -99,7 +105,7 @@ internal sealed class TaskClaimer(
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (ex is JasperFx.ConcurrencyException or ExistingStreamIdCollisionException)
+        catch (Exception ex) when (WriteConflict.Is(ex))
         {
             // Another delivery of the same message recorded it.
         }

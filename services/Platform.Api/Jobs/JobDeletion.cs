@@ -1,0 +1,78 @@
+using Marten;
+using MassTransit;
+using Platform.Api.Http;
+using Platform.Api.Tasks.Cancelling;
+using Platform.TaskStore.Jobs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Api.Jobs;
+
+/// <summary>
+/// <c>DELETE /v3/jobs/{job}</c>: the job and everything of it. First the job is marked deleting, so that
+/// nothing fires or runs from it again (<see cref="JobGuard"/> makes that exact); then its unfinished tasks
+/// are force-terminated and awaited; then its tasks with their streams and logs are deleted
+/// (<see cref="TaskDeletion"/>), and last the job, its schedules and its occurrences. 204 when all is gone.
+/// If a task does not end within <see cref="WaitForTasks"/>, 409: the job stays deleting (it never fires)
+/// and a second DELETE finishes the work.
+/// </summary>
+internal static class JobDeletion
+{
+    public static readonly TimeSpan WaitForTasks = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deleting a job kills its tasks at once (no grace period): their results are deleted anyway.</summary>
+    private const int GracePeriodSeconds = 0;
+
+    public static async Task<IResult> Delete(
+        string job, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes, TimeProvider clock,
+        CancellationToken ct)
+    {
+        await using (var session = store.LightweightSession())
+        {
+            if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+            if (found.State != JobState.Deleting)
+            {
+                found.State = JobState.Deleting;
+                found.UpdatedAt = clock.GetUtcNow();
+                // The update waits for any firing that holds the job's row; after it commits, no new task of the job can appear.
+                session.Update(found);
+                await session.SaveChangesAsync(ct);
+                await changes.NotifyAsync(job, ct);
+            }
+        }
+
+        var reason = $"job {job} was deleted";
+        var asked = new HashSet<Guid>();
+        var deadline = clock.GetUtcNow() + WaitForTasks;
+        List<AppTask> tasks;
+        while (true)
+        {
+            await using (var session = store.QuerySession())
+                tasks = (await session.Query<AppTask>().Where(t => t.Job == job).ToListAsync(ct)).ToList();
+            var unfinished = tasks.Where(t => !t.State.IsTerminal()).ToList();
+            if (unfinished.Count == 0) break;
+            foreach (var task in unfinished.Where(t => asked.Add(t.Id)))
+            {
+                var outcome = await cancellation.RequestAsync(task.Id, reason, ct);
+                if (outcome is { Task: not null, Decision.Refusal: null })
+                    await CancelTaskEndpoint.PublishAsync(outcome, bus, GracePeriodSeconds, ct);
+            }
+            if (clock.GetUtcNow() > deadline)
+                return Problems.Conflict(
+                    $"{unfinished.Count} task(s) of job '{job}' did not end within {WaitForTasks.TotalSeconds:0} s. " +
+                    $"The job is suspended for deletion and never fires; DELETE /v3/jobs/{job} again to finish.");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+
+        await deletion.DeleteAsync(tasks.Select(t => t.Id).ToList(), ct);
+        await using (var session = store.LightweightSession())
+        {
+            session.DeleteWhere<JobOccurrence>(o => o.Job == job);
+            session.DeleteWhere<ScheduleProgress>(p => p.Job == job);
+            session.DeleteWhere<JobSchedule>(s => s.Job == job);
+            session.Delete<Job>(job);
+            await session.SaveChangesAsync(ct);
+        }
+        await changes.NotifyAsync(job, ct);
+        return TypedResults.NoContent();
+    }
+}

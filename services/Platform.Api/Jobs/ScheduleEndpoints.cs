@@ -1,0 +1,61 @@
+using Marten;
+using Platform.Api.Http;
+using Platform.TaskStore.Jobs;
+
+namespace Platform.Api.Jobs;
+
+/// <summary>A job's cron schedules, several per job as the PCF Scheduler allows: <c>/v3/jobs/{job}/schedules</c>.</summary>
+internal static class ScheduleEndpoints
+{
+    public sealed record AddSchedule(string? Cron, string? TimeZone);
+
+    public static RouteGroupBuilder MapSchedules(this RouteGroupBuilder v3)
+    {
+        v3.MapPost("/jobs/{job}/schedules", Add);
+        v3.MapGet("/jobs/{job}/schedules", List);
+        v3.MapDelete("/jobs/{job}/schedules/{id:guid}", Remove);
+        return v3;
+    }
+
+    /// <summary>Occurrences are due from now on; the Scheduler hears of it at once (NOTIFY).</summary>
+    private static async Task<IResult> Add(string job, AddSchedule request, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    {
+        if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        if (found.State == JobState.Deleting) return JobEndpoints.BeingDeleted(job);
+        if (JobCron.TryParse(request.Cron, request.TimeZone, out var errors) is null) return Problems.Invalid(errors);
+
+        var now = clock.GetUtcNow();
+        var schedule = new JobSchedule
+        {
+            Id = Guid.CreateVersion7(),
+            Job = found.Name,
+            Cron = request.Cron!.Trim(),
+            TimeZone = string.IsNullOrWhiteSpace(request.TimeZone) ? "UTC" : request.TimeZone,
+            CreatedAt = now,
+        };
+        session.Insert(schedule);
+        await session.SaveChangesAsync(ct);
+        await changes.NotifyAsync(found.Name, ct);
+        return TypedResults.Created($"/v3/jobs/{job}/schedules/{schedule.Id}", ScheduleResource.From(schedule, now));
+    }
+
+    private static async Task<IResult> List(string job, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (await session.LoadAsync<Job>(job, ct) is null) return Problems.NotFound("Job", job);
+        var schedules = await session.Query<JobSchedule>().Where(s => s.Job == job).OrderBy(s => s.CreatedAt).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new { Resources = schedules.Select(s => ScheduleResource.From(s, now)).ToList() });
+    }
+
+    /// <summary>The schedule and its progress go; the occurrences it recorded stay in the job's history.</summary>
+    private static async Task<IResult> Remove(string job, Guid id, IDocumentSession session, JobChanges changes, CancellationToken ct)
+    {
+        if (await session.LoadAsync<JobSchedule>(id, ct) is not { } schedule || schedule.Job != job)
+            return Problems.NotFound("Schedule", id.ToString());
+        session.Delete<JobSchedule>(id);
+        session.Delete<ScheduleProgress>(id);
+        await session.SaveChangesAsync(ct);
+        await changes.NotifyAsync(job, ct);
+        return TypedResults.NoContent();
+    }
+}

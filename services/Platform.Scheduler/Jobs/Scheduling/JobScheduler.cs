@@ -1,0 +1,98 @@
+using Marten;
+using Microsoft.Extensions.Options;
+using Platform.TaskStore.Jobs;
+
+namespace Platform.Scheduler.Jobs.Scheduling;
+
+/// <summary>
+/// The scheduling loop: holds every active schedule in memory, sleeps until the earliest is due (or a
+/// change is notified, or the periodic reload is due), then hands the due ones to
+/// <see cref="OccurrenceFirer"/>. PostgreSQL sees one reload per change and per
+/// <see cref="SchedulerOptions.ReloadSeconds"/>, and the statements of each firing; nothing in between.
+/// </summary>
+internal sealed class JobScheduler(
+    IDocumentStore store,
+    OccurrenceFirer firer,
+    ReloadSignal reload,
+    TimeProvider clock,
+    IOptions<SchedulerOptions> options,
+    ILogger<JobScheduler> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var reloadEvery = TimeSpan.FromSeconds(settings.ReloadSeconds);
+        List<DueSchedule> schedules = [];
+        var nextReload = DateTimeOffset.MinValue;
+        var reloadRequested = false;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.MaxParallelFirings, CancellationToken = ct };
+        try
+        {
+            await firer.WarmUpAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Warming up the firing path failed; the first occurrence may fire late");
+        }
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var now = clock.GetUtcNow();
+                if (reloadRequested || reload.TryTake() || now >= nextReload)
+                {
+                    reloadRequested = false;
+                    schedules = await LoadAsync(ct);
+                    nextReload = now + reloadEvery;
+                }
+
+                var due = schedules.Where(s => s.NextDue <= now).ToList();
+                if (due.Count > 0)
+                {
+                    await Parallel.ForEachAsync(due, parallel, (schedule, token) => new ValueTask(firer.HandleAsync(schedule, token)));
+                    continue;
+                }
+
+                var wake = schedules.Select(s => s.NextDue).Where(d => d is not null).Append(nextReload).Min()!.Value;
+                var wait = wake - now;
+                if (wait > TimeSpan.Zero) reloadRequested = await reload.WaitAsync(wait, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "The scheduling loop failed; reloading in 1 s");
+                nextReload = DateTimeOffset.MinValue;
+                await Task.Delay(TimeSpan.FromSeconds(1), clock, ct);
+            }
+        }
+    }
+
+    /// <summary>Every schedule of every active job, each continuing from its stored progress.</summary>
+    private async Task<List<DueSchedule>> LoadAsync(CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var jobs = (await session.Query<Job>().Where(j => j.State == JobState.Active).ToListAsync(ct)).ToDictionary(j => j.Name);
+        var schedules = await session.Query<JobSchedule>().ToListAsync(ct);
+        var progress = (await session.Query<ScheduleProgress>().ToListAsync(ct)).ToDictionary(p => p.Id, p => p.LastOccurrenceAt);
+
+        var loaded = new List<DueSchedule>(schedules.Count);
+        foreach (var schedule in schedules)
+        {
+            if (!jobs.TryGetValue(schedule.Job, out var job)) continue;
+            if (JobCron.TryParse(schedule.Cron, schedule.TimeZone, out var errors) is not { } cron)
+            {
+                logger.LogError("Schedule {Schedule} of job {Job} cannot be parsed ({Errors}); it never fires",
+                    schedule.Id, job.Name, string.Join(" ", errors.Values.SelectMany(e => e)));
+                continue;
+            }
+            // Due from the schedule's creation or the job's last resume, whichever is later, or from where it got.
+            var since = new[] { schedule.CreatedAt, job.ActiveSince, progress.GetValueOrDefault(schedule.Id) }.Max();
+            loaded.Add(new DueSchedule(job, schedule, cron, since));
+        }
+        logger.LogDebug("Loaded {Count} active schedules", loaded.Count);
+        return loaded;
+    }
+}

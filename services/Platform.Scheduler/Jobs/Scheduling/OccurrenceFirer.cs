@@ -1,0 +1,215 @@
+using System.Diagnostics.Metrics;
+using JasperFx.Events;
+using Marten;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Contracts;
+using Platform.ServiceDefaults;
+using Platform.TaskStore;
+using Platform.TaskStore.Apps;
+using Platform.TaskStore.Jobs;
+using Platform.TaskStore.Tasks;
+
+namespace Platform.Scheduler.Jobs.Scheduling;
+
+/// <summary>
+/// Carries out the <see cref="OccurrencePlanner"/>'s decision for one due schedule, at most once across all
+/// Scheduler replicas: in one transaction it records the missed occurrences, starts the fired occurrence's
+/// task stream at its deterministic id (<see cref="OccurrenceIds"/>) and moves the schedule's progress on;
+/// only after that commits is <see cref="RunTask"/> published. A replica that loses the race fails on the
+/// stream's or an occurrence's unique id, writes nothing, and reads how far the winner got.
+/// </summary>
+internal sealed class OccurrenceFirer(
+    IDocumentStore store,
+    NpgsqlDataSource dataSource,
+    AppSequences sequences,
+    TaskCancellation cancellation,
+    JobGuard guard,
+    IBus bus,
+    TimeProvider clock,
+    IOptions<SchedulerOptions> options,
+    IMeterFactory meters,
+    ILogger<OccurrenceFirer> logger)
+{
+    private static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
+
+    private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
+        .CreateHistogram<double>("platform.scheduler.firing.lateness", "ms", "From an occurrence's time to its RunTask being published.");
+
+    public async Task HandleAsync(DueSchedule due, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var job = due.Job;
+        var deadline = job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, deadline, options.Value.MaxMissedRecorded);
+        if (plan.Handled is not { } handled) return;
+
+        try
+        {
+            var (committed, firing) = await CommitAsync(due, plan, now, ct);
+            due.HandledUpTo(handled);
+            if (!committed)
+                logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", job.Name, due.Schedule.Id);
+            else if (firing is not null)
+                await PublishAsync(firing, ct);
+        }
+        catch (Exception ex) when (IsAlreadyHandled(ex))
+        {
+            await CatchUpAsync(due, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Firing schedule {Schedule} of job {Job} failed; trying again in 1 s", due.Schedule.Id, job.Name);
+            due.RetryAt(now.AddSeconds(1));
+        }
+    }
+
+    /// <summary>
+    /// Runs a firing's statements once in a transaction that is rolled back, so that Marten generates and
+    /// compiles its code for them at start-up, and opens the publish endpoints (declaring their exchanges),
+    /// instead of making the first real occurrence a second or more late.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken ct)
+    {
+        await bus.GetPublishSendEndpoint<RunTask>();
+        await bus.GetPublishSendEndpoint<TerminateTask>();
+        await bus.GetPublishSendEndpoint<TaskTerminated>();
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, false));
+        var id = Guid.NewGuid();
+        await session.Query<AppTask>().Where(t => t.Job == "" && t.State.In(Unfinished)).Select(t => t.Id).ToListAsync(ct);
+        await session.LoadAsync<App>("", ct);
+        session.Insert(new JobOccurrence { Id = id });
+        session.Events.StartStream<AppTask>(id, new TaskAccepted(id, "", 0, "", "", 1, 1, new Dictionary<string, string>(), clock.GetUtcNow()));
+        session.Store(new ScheduleProgress { Id = id });
+        await session.SaveChangesAsync(ct);
+        await transaction.RollbackAsync(ct);
+    }
+
+    private sealed record Firing(TaskAccepted Accepted, DateTimeOffset OccurrenceAt, IReadOnlyList<Guid> Replaced);
+
+    /// <returns>Whether anything was stored (false when the job or schedule is no longer active), and what fired.</returns>
+    private async Task<(bool Committed, Firing? Firing)> CommitAsync(DueSchedule due, OccurrencePlan plan, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = due.Job;
+        await using var guarded = await guard.WhileScheduledAsync(job.Name, due.Schedule.Id, ct);
+        if (guarded is null) return (false, null);
+        var session = guarded.Session;
+        foreach (var missed in plan.Missed)
+            session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
+        if (plan.EarlierMissedNotRecorded)
+            logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, job.Name);
+
+        Firing? firing = null;
+        if (plan.Fire is { } at)
+        {
+            var (accepted, skipReason, replaced) = await DecideAsync(session, due, at, now, ct);
+            session.Insert(accepted is null
+                ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
+                : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
+            if (accepted is not null)
+            {
+                session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
+                firing = new Firing(accepted, at, replaced);
+            }
+        }
+        session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = job.Name, LastOccurrenceAt = plan.Handled!.Value });
+        await guarded.CommitAsync(ct);
+        return (true, firing);
+    }
+
+    /// <summary>The task to start for an occurrence, or why it is skipped; and, for Replace, the tasks to end first.</summary>
+    private async Task<(TaskAccepted? Accepted, string? SkipReason, IReadOnlyList<Guid> Replaced)> DecideAsync(
+        IDocumentSession session, DueSchedule due, DateTimeOffset at, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = due.Job;
+        IReadOnlyList<Guid> unfinished = [];
+        if (job.ConcurrencyPolicy != ConcurrencyPolicy.Always)
+        {
+            unfinished = await session.Query<AppTask>()
+                .Where(t => t.Job == job.Name && t.State.In(Unfinished))
+                .Select(t => t.Id)
+                .ToListAsync(ct);
+            if (job.ConcurrencyPolicy == ConcurrencyPolicy.Forbid && unfinished.Count > 0)
+                return (null, $"skipped: concurrency policy Forbid, and task {unfinished[0]} of the job has not ended", []);
+        }
+
+        if (await session.LoadAsync<App>(job.App, ct) is not { } app)
+            return (null, $"skipped: the app '{job.App}' no longer exists", []);
+        var overrides = JobTasks.Overrides(job);
+        var errors = TaskDefinition.Validate(overrides, app);
+        if (errors.Count > 0)
+            return (null, "skipped: " + string.Join(" ", errors.Values.SelectMany(e => e)), []);
+
+        var taskId = OccurrenceIds.For(job.Name, due.Schedule.Id, at);
+        var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now,
+            new TaskOrigin(job.Name, due.Schedule.Id, at));
+        return (accepted, null, unfinished);
+    }
+
+    private JobOccurrence Record(DueSchedule due, DateTimeOffset at, OccurrenceOutcome outcome, string? reason, Guid? taskId) => new()
+    {
+        Id = OccurrenceIds.For(due.Job.Name, due.Schedule.Id, at),
+        Job = due.Job.Name,
+        ScheduleId = due.Schedule.Id,
+        OccurrenceAt = at,
+        Outcome = outcome,
+        TaskId = taskId,
+        Reason = reason,
+        RecordedAt = clock.GetUtcNow(),
+        Scheduler = options.Value.Name,
+    };
+
+    private async Task PublishAsync(Firing firing, CancellationToken ct)
+    {
+        // Replace: end the unfinished tasks first (cancelled as by a user, with their own grace period),
+        // then start the new one. The new one's stream is already written but nothing runs it before its
+        // RunTask; it does not wait for the old ones to be gone.
+        foreach (var taskId in firing.Replaced)
+            await ReplaceAsync(taskId, $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
+        var accepted = firing.Accepted;
+        await bus.Publish(new RunTask
+        {
+            TaskId = accepted.TaskId,
+            App = accepted.App,
+            Command = accepted.Command,
+            Name = accepted.Name,
+            MemoryInMb = accepted.MemoryInMb,
+            DiskInMb = accepted.DiskInMb,
+            Env = accepted.Env,
+            TimeoutSeconds = accepted.TimeoutSeconds,
+            TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
+        }, ct);
+        var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
+        _lateness.Record(lateness);
+        logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
+            firing.Accepted.Origin!.Job, firing.OccurrenceAt, firing.Accepted.TaskId, lateness);
+    }
+
+    private async Task ReplaceAsync(Guid taskId, string reason, CancellationToken ct)
+    {
+        var outcome = await cancellation.RequestAsync(taskId, reason, ct);
+        if (outcome is not { Task: { } task, Decision: { Refusal: null } decision }) return;
+        if (decision.TerminateProcess)
+            await bus.Publish(new TerminateTask { TaskId = task.Id, Reason = task.CancelReason ?? reason, GracePeriodSeconds = task.TerminationGracePeriodSeconds }, ct);
+        else if (decision.Events.Count > 0)
+            await bus.Publish(new TaskTerminated { TaskId = task.Id, App = task.App, Reason = reason, TerminatedAt = outcome.At }, ct);
+    }
+
+    /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>
+    private async Task CatchUpAsync(DueSchedule due, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        if (await session.LoadAsync<ScheduleProgress>(due.Schedule.Id, ct) is { } progress)
+            due.HandledUpTo(progress.LastOccurrenceAt);
+        logger.LogDebug("Schedule {Schedule} was handled up to {Since:O} by another scheduler", due.Schedule.Id, due.Since);
+    }
+
+    // The occurrence's records are documents with unique ids too, so a duplicate insert also means "handled".
+    private static bool IsAlreadyHandled(Exception ex) =>
+        WriteConflict.Is(ex) || ex is JasperFx.DocumentAlreadyExistsException
+        || (ex.InnerException is { } inner && IsAlreadyHandled(inner));
+}
