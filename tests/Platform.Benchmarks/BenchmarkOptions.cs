@@ -1,0 +1,29 @@
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// How much work each measurement does. The full run fits in ten minutes on a 2-core machine; <c>--quick</c>
+/// is for trying the program out while developing it (its figures are not for publishing).
+/// </summary>
+public sealed record BenchmarkOptions(
+    bool Quick,
+    double DispatchPerSecond,
+    TimeSpan DispatchDuration,
+    TimeSpan DispatchWarmUp,
+    int SandboxedThroughputTasks,
+    int UnsandboxedThroughputTasks,
+    long ReadPathEvents,
+    int ReadPathRequests,
+    int RetentionTasks,
+    int Schedules,
+    int ScheduleBurst,
+    bool WriteDocs)
+{
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var options = quick
+            ? new BenchmarkOptions(true, 10, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(1), 100, 200, 50_000, 50, 2_000, 100, 20, false)
+            : new BenchmarkOptions(false, 20, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3), 1_000, 2_000, 1_000_000, 200, 100_000, 1_000, 200, true);
+        return options with { WriteDocs = options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs") };
+    }
+}
