@@ -12,18 +12,22 @@ public sealed record BenchmarkOptions(
     int SandboxedThroughputTasks,
     int UnsandboxedThroughputTasks,
     long ReadPathEvents,
+    TimeSpan SeedingBudget,
     int ReadPathRequests,
     int RetentionTasks,
     int Schedules,
     int ScheduleBurst,
-    bool WriteDocs)
+    bool WriteDocs,
+    string? Only = null)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         var quick = args.Contains("--quick");
         var options = quick
-            ? new BenchmarkOptions(true, 10, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(1), 100, 200, 50_000, 50, 2_000, 100, 20, false)
-            : new BenchmarkOptions(false, 20, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3), 1_000, 2_000, 1_000_000, 200, 100_000, 1_000, 200, true);
-        return options with { WriteDocs = options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs") };
+            ? new BenchmarkOptions(true, 10, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(1), 100, 200, 50_000, TimeSpan.FromSeconds(60), 50, 2_000, 100, 20, false)
+            : new BenchmarkOptions(false, 20, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3), 500, 1_000, 1_000_000, TimeSpan.FromSeconds(90), 200, 100_000, 1_000, 200, true);
+        // --only=platform|hangfire|quartz runs one system, for development; the page is then not written.
+        var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
+        return options with { Only = only, WriteDocs = only is null && (options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs")) };
     }
 }

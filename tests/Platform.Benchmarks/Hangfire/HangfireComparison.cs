@@ -7,7 +7,7 @@ using Platform.Benchmarks.Measurements;
 namespace Platform.Benchmarks.Hangfire;
 
 /// <summary>What one Hangfire configuration did on the same work as Platform.</summary>
-public sealed record HangfireResult(string Setting, DispatchResult Dispatch, ThroughputResult Throughput, double IdleStatementsPerSecond);
+public sealed record HangfireResult(string Setting, DispatchResult Dispatch, ThroughputResult Throughput, double IdleStatementsPerSecond, string IdleSources);
 
 /// <summary>
 /// Hangfire 1.8 with Hangfire.PostgreSql on the same PostgreSQL (this run's database, a schema of its own per
@@ -73,13 +73,15 @@ public sealed class HangfireComparison(BenchmarkServers servers)
         })));
         var acceptedIn = DateTimeOffset.UtcNow - started;
         var (succeeded, failed) = await WaitForSucceededAsync(storage, succeededBefore + throughputTasks, timeout);
+        await Task.Delay(IdleCost.StatisticsLag); // until every backend has published its counts
         var transactions = await servers.TransactionsSoFarAsync() - transactionsBefore;
         var throughput = new ThroughputResult(throughputTasks, (succeeded - succeededBefore) / (ShellJob.LastEnd - started).TotalSeconds,
             throughputTasks / acceptedIn.TotalSeconds, succeeded - succeededBefore, failed, transactions / (double)throughputTasks);
 
         // Measure 6: the same idle window as Platform's, with this server running and nothing to do.
-        var idle = await new IdleCost(servers).StatementsPerSecondAsync(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
-        return new HangfireResult(setting, dispatch, throughput, idle);
+        var idleCost = new IdleCost(servers);
+        var idle = await idleCost.StatementsPerSecondAsync(TimeSpan.FromSeconds(10));
+        return new HangfireResult(setting, dispatch, throughput, idle, idleCost.DescribeSources(4));
     }
 
     private static async Task<(long Succeeded, long Failed)> WaitForSucceededAsync(JobStorage storage, long expected, TimeSpan timeout)

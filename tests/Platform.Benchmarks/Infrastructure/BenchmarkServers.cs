@@ -12,7 +12,7 @@ namespace Platform.Benchmarks.Infrastructure;
 /// </summary>
 public sealed class BenchmarkServers : IAsyncDisposable
 {
-    private const string ServerConnection = "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
+    public const string ServerConnection = "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
     private static readonly Uri RabbitManagement = new("http://127.0.0.1:15672/");
 
     private BenchmarkServers(string name) => Name = name;
@@ -24,8 +24,8 @@ public sealed class BenchmarkServers : IAsyncDisposable
     /// Connections to this run's database. Pools are capped: the server's 100 connections are shared with
     /// other test runs on this machine.
     /// </summary>
-    public string ConnectionString(int maxPool = 15) =>
-        $"{ServerConnection};Database={Name};Maximum Pool Size={maxPool};Application Name={Name}";
+    public string ConnectionString(int maxPool = 15, string application = "benchmark") =>
+        $"{ServerConnection};Database={Name};Maximum Pool Size={maxPool};Application Name={application}";
 
     public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(ConnectionString(8));
 

@@ -79,7 +79,8 @@ public sealed class PlatformServices : IAsyncDisposable
         var environment = new Dictionary<string, string>
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
-            ["TaskStore__ConnectionString"] = _servers.ConnectionString(),
+            // Each service under its own application name, so that pg_stat_activity tells them apart.
+            ["TaskStore__ConnectionString"] = _servers.ConnectionString(application: name),
             ["TaskStore__Schema"] = "platform",
             ["RabbitMq__Host"] = "127.0.0.1",
             ["RabbitMq__VirtualHost"] = _servers.Name,

@@ -6,6 +6,9 @@ namespace Platform.Benchmarks.Measurements;
 /// <summary>What a throughput run found.</summary>
 public sealed record ThroughputResult(int Tasks, double TasksPerSecond, double AcceptedPerSecond, long Succeeded, long Failed, double TransactionsPerTask)
 {
+    /// <summary>Table by table, what one task cost the store (scans and row writes per task).</summary>
+    public string PerTaskTables { get; init; } = "";
+
     public long Lost => Tasks - Succeeded - Failed;
 
     public override string ToString() =>
@@ -24,6 +27,7 @@ public sealed class Throughput(PlatformClient platform, BenchmarkServers servers
     public async Task<ThroughputResult> MeasureAsync(string app, int tasks, TimeSpan timeout)
     {
         var transactionsBefore = await servers.TransactionsSoFarAsync();
+        var tablesBefore = await TableActivity.TakeAsync(platform.Database, "platform");
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var remaining = tasks;
@@ -34,8 +38,10 @@ public sealed class Throughput(PlatformClient platform, BenchmarkServers servers
         var acceptedIn = clock.Elapsed;
         var (succeeded, failed) = await platform.WaitForEndsAsync(app, tasks, timeout);
         var lastEnd = await platform.LastEndAsync(app);
+        await Task.Delay(IdleCost.StatisticsLag); // until every backend has published its counts
         var transactions = await servers.TransactionsSoFarAsync() - transactionsBefore;
+        var tables = (await TableActivity.TakeAsync(platform.Database, "platform")).DescribeSince(tablesBefore, tasks);
         return new ThroughputResult(tasks, succeeded / (lastEnd - started).TotalSeconds, tasks / acceptedIn.TotalSeconds,
-            succeeded, failed, transactions / (double)tasks);
+            succeeded, failed, transactions / (double)tasks) { PerTaskTables = tables };
     }
 }
