@@ -55,7 +55,7 @@ public sealed class HangfireComparison(BenchmarkServers servers)
         var counted = submitted.Where(s => s.RequestedAt >= submitted[0].RequestedAt + warmUp).ToList();
         var latencies = counted.Select(s => ChildClock.LatencyMs(s.RequestedAt, ShellJob.FirstLines.GetValueOrDefault(s.Ticket)))
             .Where(l => l is not null).Select(l => l!.Value).ToList();
-        var dispatch = new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count);
+        var dispatch = new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count, SteadyRate.LastFailures);
         await WaitForSucceededAsync(storage, submitted.Count, TimeSpan.FromSeconds(30));
 
         // Measure 2: the same backlog of no-op jobs, enqueued by as many parallel clients as Platform gets.

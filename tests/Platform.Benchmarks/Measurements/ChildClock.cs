@@ -25,8 +25,12 @@ public static class ChildClock
 /// </summary>
 public static class SteadyRate
 {
+    /// <summary>How many requests of the last run failed (printed with their innermost error as they happen).</summary>
+    public static int LastFailures { get; private set; }
+
     public static async Task<List<T>> RunAsync<T>(double perSecond, TimeSpan duration, Func<Task<T>> send, CancellationToken stop = default)
     {
+        var failures = 0;
         var sent = new List<Task<T>>();
         var started = DateTimeOffset.UtcNow;
         for (var i = 0; ; i++)
@@ -56,15 +60,18 @@ public static class SteadyRate
             }
             catch (Exception ex)
             {
-                Console.WriteLine($"  a request failed: {ex.Message}");
+                failures++;
+                Console.WriteLine($"  a request failed: {ex.Message} {ex.GetBaseException().Message}");
             }
         }
+        LastFailures = failures;
         return results;
     }
 }
 
 /// <summary>What a dispatch-latency run found: latencies of the tasks after warm-up, and what went missing.</summary>
-public sealed record DispatchResult(Infrastructure.Distribution LatencyMs, int Submitted, int Unmeasured)
+public sealed record DispatchResult(Infrastructure.Distribution LatencyMs, int Submitted, int Unmeasured, int RequestsFailed = 0)
 {
-    public override string ToString() => $"{LatencyMs} ms; submitted {Submitted}, without a start time {Unmeasured}";
+    public override string ToString() =>
+        $"{LatencyMs} ms; submitted {Submitted}, without a start time {Unmeasured}" + (RequestsFailed > 0 ? $", requests that failed {RequestsFailed}" : "");
 }

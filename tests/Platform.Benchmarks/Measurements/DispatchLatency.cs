@@ -18,7 +18,7 @@ public sealed class DispatchLatency(PlatformClient platform)
         var latencies = counted
             .Select(t => ChildClock.LatencyMs(t.RequestedAt, lines.GetValueOrDefault(t.Id)))
             .Where(l => l is not null).Select(l => l!.Value).ToList();
-        return new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count);
+        return new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count, SteadyRate.LastFailures);
     }
 
     // Every task of the app so far, so that the wait covers the tasks of earlier runs on the same app too.
