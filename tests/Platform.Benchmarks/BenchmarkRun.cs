@@ -30,6 +30,9 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         {
             await using var database = servers.OpenDatabase();
             await MeasurePlatformAsync(servers, database, logs);
+            // The executors' scratch directories of this run (each task's own is removed when it ends).
+            var scratch = Path.Combine(Path.GetTempPath(), servers.Name);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
         }
         if (options.Only is null or "hangfire") await MeasureHangfireAsync(servers);
         if (options.Only is null or "quartz") await MeasureQuartzAsync(servers);
