@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using JasperFx;
 using Weasel.Core;
 using JasperFx.Events;
@@ -85,7 +86,11 @@ public static class TaskStoreRegistration
         store.Schema.For<AppTask>()
             .Index(x => x.App)
             .Index(x => x.State)
-            .Index(x => x.Job);
+            .Index(x => x.Job)
+            // An app's tasks newest first (GET /v3/apps/{app}/tasks) read one page of this index, not
+            // every task of the app sorted: 13 ms -> 0.1 ms for an app of 3,300 tasks (docs/benchmarks.md).
+            .Index(new Expression<Func<AppTask, object>>[] { x => x.App, x => x.SequenceId },
+                index => index.Name = "mt_doc_apptask_idx_app_sequence");
         // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
         store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
         store.Schema.For<Job>().Identity(x => x.Name).Index(x => x.App);

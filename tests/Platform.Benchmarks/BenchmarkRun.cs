@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using Platform.Benchmarks.Hangfire;
+using Platform.Benchmarks.Infrastructure;
+using Platform.Benchmarks.Measurements;
+using Platform.Benchmarks.Quartz;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// The whole comparison in order: Platform first (sandboxed, then unsandboxed executors), then Hangfire
+/// (default, then fastest polling), then Quartz, each alone on the machine's PostgreSQL while it is measured,
+/// so that one system's idle polling is not counted against another. Prints the table and writes the page.
+/// </summary>
+public sealed class BenchmarkRun(BenchmarkOptions options)
+{
+    private readonly ResultsTable _results = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<string> _loads = [];
+
+    public async Task<int> RunAsync()
+    {
+        var machine = Machine.Describe();
+        Console.WriteLine($"Platform benchmark: {machine.Cores} cores, {machine.MemoryGiB:0.0} GiB, load {machine.LoadAverage}, commit {machine.Commit}{(options.Quick ? " (--quick: small counts)" : "")}");
+        await using var servers = await BenchmarkServers.CreateAsync();
+        var logs = Path.Combine(Repository.Root, ".bench", servers.Name);
+        Console.WriteLine($"database and virtual host {servers.Name}; service logs in {logs}");
+
+        if (options.Only is null or "platform")
+        {
+            await using var database = servers.OpenDatabase();
+            await MeasurePlatformAsync(servers, database, logs);
+            // The executors' scratch directories of this run (each task's own is removed when it ends).
+            var scratch = Path.Combine(Path.GetTempPath(), servers.Name);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+        if (options.Only is null or "hangfire") await MeasureHangfireAsync(servers);
+        if (options.Only is null or "quartz") await MeasureQuartzAsync(servers);
+
+        Console.WriteLine();
+        Console.WriteLine(_results.ToText());
+        foreach (var note in _results.Notes) Console.WriteLine("- " + note);
+        Console.WriteLine($"load averages during the run: {string.Join("; ", _loads)}");
+        Console.WriteLine($"whole run: {_clock.Elapsed.TotalMinutes:0.0} min");
+        if (options.WriteDocs)
+        {
+            var page = BenchmarkPage.Write(machine, _results, _loads, _clock.Elapsed, options);
+            Console.WriteLine($"wrote {page}");
+        }
+        return 0;
+    }
+
+    private void Phase(string name)
+    {
+        _loads.Add($"{name} {Machine.CurrentLoad().Split(' ')[0]}");
+        Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {name} (load {Machine.CurrentLoad()})");
+    }
+
+    private async Task MeasurePlatformAsync(BenchmarkServers servers, Npgsql.NpgsqlDataSource database, string logs)
+    {
+        Phase("starting Platform: Api, 2 sandboxed Executors, Scheduler, Retention");
+        // A global retention limit far above anything seeded, so that only the app made for measure 4 is pruned.
+        await using var platform = await PlatformServices.StartAsync(servers, logs,
+            new Dictionary<string, string> { ["Retention__MaxTasksPerApp"] = "100000000" });
+        using var client = new PlatformClient(platform.ApiAddress, database);
+        var dispatch = new DispatchLatency(client);
+        var throughput = new Throughput(client, servers);
+        var concurrency = $"{PlatformServices.Executors} executors × {PlatformServices.SlotsPerExecutor} slots";
+        foreach (var (app, command) in new[] { ("bench-dispatch-sandboxed", ChildClock.Command), ("bench-dispatch", ChildClock.Command), ("bench-noop-sandboxed", "true"), ("bench-noop", "true") })
+            await client.RegisterAppAsync(app, command);
+
+        Phase("1. dispatch latency, sandboxed");
+        var sandboxed = await dispatch.MeasureAsync("bench-dispatch-sandboxed", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
+        _results.Note($"dispatch, sandboxed, {options.DispatchPerSecond}/s for {options.DispatchDuration.TotalSeconds} s ({options.DispatchWarmUp.TotalSeconds} s warm-up not counted): {sandboxed}");
+        AddLatencyRows("Dispatch latency, sandboxed", sandboxed.LatencyMs, p50Target: 15, p99Target: 40);
+
+        Phase("2. throughput, sandboxed");
+        var sandboxedThroughput = await throughput.MeasureAsync("bench-noop-sandboxed", options.SandboxedThroughputTasks, TimeSpan.FromSeconds(150));
+        _results.Note($"throughput, sandboxed, {concurrency}: {sandboxedThroughput}");
+        _results.Add(new ResultRow($"Throughput, sandboxed no-op tasks ({concurrency})", "tasks/s", true, Figure.Of(sandboxedThroughput.TasksPerSecond), Target: 150));
+
+        Phase("6. idle cost");
+        var idleCost = new IdleCost(servers);
+        var idle = await idleCost.StatementsPerSecondAsync(TimeSpan.FromSeconds(10));
+        _results.Note($"idle, Platform: {idle:0.0} transactions/s; statements seen (sampled, lower bounds): {idleCost.DescribeSources(8)}");
+        _results.Add(new ResultRow("Idle: PostgreSQL transactions/s, whole platform (5 processes)", "1/s", false, Figure.Of(idle), Target: 10));
+        foreach (var (service, mib) in platform.ResidentMemory())
+            _results.Add(new ResultRow($"Memory (VmRSS) of {service}, after load", "MiB", false, Figure.Of(mib)));
+
+        Phase("replacing the executors with unsandboxed ones");
+        await platform.ReplaceExecutorsAsync(sandboxed: false);
+
+        Phase("1. dispatch latency, unsandboxed");
+        var unsandboxed = await dispatch.MeasureAsync("bench-dispatch", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
+        _results.Note($"dispatch, unsandboxed: {unsandboxed}");
+        AddLatencyRows("Dispatch latency, unsandboxed", unsandboxed.LatencyMs, null, null);
+
+        Phase("2. throughput, unsandboxed");
+        var unsandboxedThroughput = await throughput.MeasureAsync("bench-noop", options.UnsandboxedThroughputTasks, TimeSpan.FromSeconds(150));
+        _results.Note($"throughput, unsandboxed, {concurrency}: {unsandboxedThroughput}");
+        _results.Note($"store work per no-op task, Platform: {unsandboxedThroughput.PerTaskTables}");
+        _results.Add(new ResultRow($"Throughput, unsandboxed no-op tasks ({concurrency} / {HangfireComparison.Workers} Hangfire workers)", "tasks/s", true,
+            Figure.Of(unsandboxedThroughput.TasksPerSecond), Target: 400));
+        _results.Add(new ResultRow("Throughput, unsandboxed: Platform ÷ best Hangfire", "×", true, Figure.Missing("after Hangfire"), Target: 2.5));
+        _results.Add(new ResultRow("Tasks lost in the throughput runs", "tasks", false, Figure.Of(sandboxedThroughput.Lost + unsandboxedThroughput.Lost), Target: 0));
+        _results.Add(new ResultRow("PostgreSQL transactions per no-op task (unsandboxed run)", "1", false, Figure.Of(unsandboxedThroughput.TransactionsPerTask)));
+        _platformThroughput = unsandboxedThroughput.TasksPerSecond;
+
+        var seeder = new StoreSeeder(database);
+        var templates = await seeder.FinishedTasksAsync("bench-noop", 1000);
+
+        Phase("5. read path: seeding the store");
+        var eventsNow = await client.ScalarAsync("select count(*) from {schema}.mt_events");
+        var perTask = Math.Max(1.0, await client.ScalarAsync(
+            "select count(*) from {schema}.mt_events e join {schema}.mt_doc_apptask t on t.id = e.stream_id where t.data ->> 'App' = 'bench-noop'") / (double)options.UnsandboxedThroughputTasks);
+        const int apps = 100;
+        var tasksPerApp = (int)Math.Max(0, (options.ReadPathEvents - eventsNow) / perTask / apps);
+        // Seeding has a time budget: on a machine busy with other work it may not reach the target, and the
+        // figure then names the number of events it was measured at.
+        var seedClock = Stopwatch.StartNew();
+        var seeded = 0;
+        while (seeded < apps && seedClock.Elapsed < options.SeedingBudget)
+        {
+            var app = $"bench-read-{seeded++:D2}";
+            await client.RegisterAppAsync(app, "true");
+            await seeder.SeedAsync(templates, app, tasksPerApp);
+        }
+        var events = await client.ScalarAsync("select count(*) from {schema}.mt_events");
+        _results.Note($"read path: {events:N0} events in the store ({seeded} apps × {tasksPerApp:N0} copied finished tasks, seeded in {seedClock.Elapsed.TotalSeconds:0} s"
+            + (seeded < apps ? $", stopped by the {options.SeedingBudget.TotalSeconds:0} s seeding budget)" : ")"));
+
+        Phase("5. read path: listing");
+        var list = await new ReadPath(client).MeasureAsync("bench-read-00", options.ReadPathRequests);
+        _results.Note($"GET /v3/apps/bench-read-00/tasks ({tasksPerApp:N0} tasks in the app, first page), one at a time: {list} ms");
+        var millions = (events / 1e6).ToString("0.00", CultureInfo.InvariantCulture);
+        _results.Add(new ResultRow($"List tasks p50 at {millions} M events", "ms", false, Figure.Of(list.P50), Target: 3));
+        _results.Add(new ResultRow($"List tasks p99 at {millions} M events", "ms", false, Figure.Of(list.P99)));
+
+        Phase("4. retention");
+        var retention = await new RetentionPruning(client, seeder, dispatch).MeasureAsync(templates, options.RetentionTasks, "bench-dispatch", TimeSpan.FromSeconds(120));
+        _results.Note($"retention: {retention.Detail}");
+        _results.Add(new ResultRow($"Retention: time to prune {options.RetentionTasks:N0} finished tasks", "s", false, retention.Seconds));
+        _results.Add(new ResultRow("Retention: events deleted per second", "events/s", true, retention.EventsPerSecond, Target: 50_000));
+        _results.Add(new ResultRow("Retention: dispatch p99 (unsandboxed) while pruning", "ms", false, retention.DispatchP99Ms));
+
+        Phase("3. scheduler lateness (Platform)");
+        var lateness = await new SchedulerLateness(client).MeasureAsync(new CronPlan(options.Schedules, options.ScheduleBurst));
+        _results.Note($"scheduler lateness, Platform: {lateness.Detail}{(lateness.LatenessMs is { } l ? $": {l} ms" : "")}");
+        _platformLateness = lateness;
+        Phase("stopping Platform");
+    }
+
+    private double _platformThroughput;
+    private LatenessResult? _platformLateness;
+
+    private void AddLatencyRows(string metric, Distribution latency, double? p50Target, double? p99Target)
+    {
+        _results.Add(new ResultRow($"{metric} p50", "ms", false, Figure.Of(latency.P50), Target: p50Target));
+        _results.Add(new ResultRow($"{metric} p90", "ms", false, Figure.Of(latency.P90)));
+        _results.Add(new ResultRow($"{metric} p99", "ms", false, Figure.Of(latency.P99), Target: p99Target));
+        _results.Add(new ResultRow($"{metric} max", "ms", false, Figure.Of(latency.Max)));
+    }
+
+    private async Task MeasureHangfireAsync(BenchmarkServers servers)
+    {
+        var hangfire = new HangfireComparison(servers);
+        var results = new List<HangfireResult>();
+        foreach (var (setting, storage) in new[] { ("default", HangfireComparison.Defaults()), ("fast polling", HangfireComparison.FastPolling()) })
+        {
+            Phase($"Hangfire ({setting}: queue poll {storage.QueuePollInterval.TotalMilliseconds} ms, long polling {storage.EnableLongPolling}, {HangfireComparison.Workers} workers)");
+            var result = await hangfire.MeasureAsync(setting, storage, options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp,
+                options.UnsandboxedThroughputTasks, TimeSpan.FromSeconds(150));
+            _results.Note($"Hangfire {setting}: dispatch {result.Dispatch}; throughput {result.Throughput}; idle {result.IdleStatementsPerSecond:0.0} transactions/s ({result.IdleSources})");
+            results.Add(result);
+        }
+        var (byDefault, fast) = (results[0], results[1]);
+        void Set(string metric, Func<HangfireResult, double> figure) => _results.SetPeer(metric, row => row with
+        {
+            HangfireDefault = Figure.Of(figure(byDefault)), HangfireFast = Figure.Of(figure(fast)),
+        });
+        Set("Dispatch latency, unsandboxed p50", r => r.Dispatch.LatencyMs.P50);
+        Set("Dispatch latency, unsandboxed p90", r => r.Dispatch.LatencyMs.P90);
+        Set("Dispatch latency, unsandboxed p99", r => r.Dispatch.LatencyMs.P99);
+        Set("Dispatch latency, unsandboxed max", r => r.Dispatch.LatencyMs.Max);
+        Set($"Throughput, unsandboxed no-op tasks ({PlatformServices.Executors} executors × {PlatformServices.SlotsPerExecutor} slots / {HangfireComparison.Workers} Hangfire workers)", r => r.Throughput.TasksPerSecond);
+        Set("PostgreSQL transactions per no-op task (unsandboxed run)", r => r.Throughput.TransactionsPerTask);
+        Set("Idle: PostgreSQL transactions/s, whole platform (5 processes)", r => r.IdleStatementsPerSecond);
+        _results.SetPeer("Tasks lost in the throughput runs", row => row with
+        {
+            HangfireDefault = Figure.Of(byDefault.Throughput.Lost), HangfireFast = Figure.Of(fast.Throughput.Lost),
+        });
+        var bestHangfire = Math.Max(byDefault.Throughput.TasksPerSecond, fast.Throughput.TasksPerSecond);
+        if (_platformThroughput > 0) _results.SetPeer("Throughput, unsandboxed: Platform ÷ best Hangfire", row => row with { Platform = Figure.Of(_platformThroughput / bestHangfire) });
+    }
+
+    private async Task MeasureQuartzAsync(BenchmarkServers servers)
+    {
+        Phase("3. scheduler lateness (Quartz)");
+        var plan = new CronPlan(options.Schedules, options.ScheduleBurst);
+        var quartz = await new QuartzLateness(servers).MeasureAsync(plan);
+        _results.Note($"scheduler lateness, Quartz: {quartz.Detail}: {quartz.LatenessMs} ms");
+        var platform = _platformLateness;
+        Figure PlatformFigure(Func<Distribution, double> pick) =>
+            platform?.LatenessMs is { } l ? Figure.Of(pick(l)) : Figure.Missing(platform?.Detail ?? "not measured");
+        var schedules = $"{plan.Schedules:N0} schedules, {plan.Burst} in one second";
+        _results.Add(new ResultRow($"Scheduler lateness p50 ({schedules})", "ms", false, PlatformFigure(d => d.P50), Quartz: Figure.Of(quartz.LatenessMs!.P50)));
+        _results.Add(new ResultRow($"Scheduler lateness p99 ({schedules})", "ms", false, PlatformFigure(d => d.P99), Quartz: Figure.Of(quartz.LatenessMs.P99), Target: 25));
+        _results.Add(new ResultRow($"Scheduler lateness max ({schedules})", "ms", false, PlatformFigure(d => d.Max), Quartz: Figure.Of(quartz.LatenessMs.Max), Target: 100));
+    }
+}

@@ -1,0 +1,97 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Platform.Benchmarks.Infrastructure;
+using Platform.Benchmarks.Measurements;
+
+namespace Platform.Benchmarks.Hangfire;
+
+/// <summary>What one Hangfire configuration did on the same work as Platform.</summary>
+public sealed record HangfireResult(string Setting, DispatchResult Dispatch, ThroughputResult Throughput, double IdleStatementsPerSecond, string IdleSources);
+
+/// <summary>
+/// Hangfire 1.8 with Hangfire.PostgreSql on the same PostgreSQL (this run's database, a schema of its own per
+/// configuration), doing measures 1, 2 and 6 the way Platform does them: the same command through
+/// <c>/bin/sh -c</c>, unsandboxed (so it is compared with Platform's unsandboxed figures), with as many
+/// workers as Platform has task slots. The server runs inside the benchmark process, as Hangfire usually
+/// runs inside an application.
+/// </summary>
+public sealed class HangfireComparison(BenchmarkServers servers)
+{
+    public static int Workers => PlatformServices.Executors * PlatformServices.SlotsPerExecutor;
+
+    /// <summary>Hangfire.PostgreSql's defaults, untouched.</summary>
+    public static PostgreSqlStorageOptions Defaults() => new() { SchemaName = "hangfire_default" };
+
+    /// <summary>
+    /// Its fastest settings: LISTEN/NOTIFY wake-ups (long polling) and a queue poll interval of 50 ms, the lowest Hangfire.PostgreSql accepts without `AllowUnsafeValues`, for
+    /// whatever the notification misses.
+    /// </summary>
+    public static PostgreSqlStorageOptions FastPolling() => new()
+    {
+        SchemaName = "hangfire_fast", QueuePollInterval = TimeSpan.FromMilliseconds(50), EnableLongPolling = true,
+    };
+
+    public async Task<HangfireResult> MeasureAsync(string setting, PostgreSqlStorageOptions options,
+        double perSecond, TimeSpan duration, TimeSpan warmUp, int throughputTasks, TimeSpan timeout)
+    {
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(servers.ConnectionString(Workers + 8), options), options);
+        var client = new BackgroundJobClient(storage);
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = Workers, ServerName = $"bench-{setting}" }, storage);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        ShellJob.Reset();
+        var tickets = 0;
+
+        // Measure 1: enqueue at a steady rate; latency from the Enqueue call to the child's own start time.
+        var submitted = await SteadyRate.RunAsync(perSecond, duration, () =>
+        {
+            var ticket = Interlocked.Increment(ref tickets);
+            var requestedAt = DateTimeOffset.UtcNow;
+            client.Enqueue(() => ShellJob.RunAsync(ticket, ChildClock.Command));
+            return Task.FromResult((Ticket: ticket, RequestedAt: requestedAt));
+        });
+        var deadline = DateTime.UtcNow + timeout;
+        while (ShellJob.FirstLines.Count < submitted.Count && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var counted = submitted.Where(s => s.RequestedAt >= submitted[0].RequestedAt + warmUp).ToList();
+        var latencies = counted.Select(s => ChildClock.LatencyMs(s.RequestedAt, ShellJob.FirstLines.GetValueOrDefault(s.Ticket)))
+            .Where(l => l is not null).Select(l => l!.Value).ToList();
+        var dispatch = new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count, SteadyRate.LastFailures);
+        await WaitForSucceededAsync(storage, submitted.Count, TimeSpan.FromSeconds(30));
+
+        // Measure 2: the same backlog of no-op jobs, enqueued by as many parallel clients as Platform gets.
+        var succeededBefore = storage.GetMonitoringApi().GetStatistics().Succeeded;
+        var transactionsBefore = await servers.TransactionsSoFarAsync();
+        var started = DateTimeOffset.UtcNow;
+        var remaining = throughputTasks;
+        await Task.WhenAll(Enumerable.Range(0, Throughput.ClientConcurrency).Select(_ => Task.Run(() =>
+        {
+            while (Interlocked.Decrement(ref remaining) >= 0)
+            {
+                var ticket = Interlocked.Increment(ref tickets);
+                client.Enqueue(() => ShellJob.RunAsync(ticket, "true"));
+            }
+        })));
+        var acceptedIn = DateTimeOffset.UtcNow - started;
+        var (succeeded, failed) = await WaitForSucceededAsync(storage, succeededBefore + throughputTasks, timeout);
+        await Task.Delay(IdleCost.StatisticsLag); // until every backend has published its counts
+        var transactions = await servers.TransactionsSoFarAsync() - transactionsBefore;
+        var throughput = new ThroughputResult(throughputTasks, (succeeded - succeededBefore) / (ShellJob.LastEnd - started).TotalSeconds,
+            throughputTasks / acceptedIn.TotalSeconds, succeeded - succeededBefore, failed, transactions / (double)throughputTasks);
+
+        // Measure 6: the same idle window as Platform's, with this server running and nothing to do.
+        var idleCost = new IdleCost(servers);
+        var idle = await idleCost.StatementsPerSecondAsync(TimeSpan.FromSeconds(10));
+        return new HangfireResult(setting, dispatch, throughput, idle, idleCost.DescribeSources(4));
+    }
+
+    private static async Task<(long Succeeded, long Failed)> WaitForSucceededAsync(JobStorage storage, long expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var statistics = storage.GetMonitoringApi().GetStatistics();
+            if (statistics.Succeeded >= expected || DateTime.UtcNow > deadline) return (statistics.Succeeded, statistics.Failed);
+            await Task.Delay(100);
+        }
+    }
+}

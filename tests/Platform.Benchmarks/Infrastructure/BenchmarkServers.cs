@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Npgsql;
+
+namespace Platform.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The shared PostgreSQL and RabbitMQ, and this run's own corner of each: a database of its own (so that
+/// pg_stat_database counts only this run's statements, not other work on the same server) and a RabbitMQ
+/// virtual host. Everything is created at the start and dropped at the end; the servers are not reconfigured.
+/// </summary>
+public sealed class BenchmarkServers : IAsyncDisposable
+{
+    public const string ServerConnection = "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
+    private static readonly Uri RabbitManagement = new("http://127.0.0.1:15672/");
+
+    private BenchmarkServers(string name) => Name = name;
+
+    /// <summary>The database and the virtual host: both carry this name.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Connections to this run's database. Pools are capped: the server's 100 connections are shared with
+    /// other test runs on this machine.
+    /// </summary>
+    public string ConnectionString(int maxPool = 15, string application = "benchmark") =>
+        $"{ServerConnection};Database={Name};Maximum Pool Size={maxPool};Application Name={application}";
+
+    public NpgsqlDataSource OpenDatabase() => NpgsqlDataSource.Create(ConnectionString(8));
+
+    public static async Task<BenchmarkServers> CreateAsync()
+    {
+        var servers = new BenchmarkServers("bench_" + Guid.NewGuid().ToString("N")[..10]);
+        await using (var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres"))
+        await using (var create = admin.CreateCommand($"create database {servers.Name}"))
+            await create.ExecuteNonQueryAsync();
+        using var rabbit = Management();
+        (await rabbit.PutAsync($"api/vhosts/{servers.Name}", null)).EnsureSuccessStatusCode();
+        (await rabbit.PutAsJsonAsync($"api/permissions/{servers.Name}/guest", new { configure = ".*", write = ".*", read = ".*" }))
+            .EnsureSuccessStatusCode();
+        return servers;
+    }
+
+    /// <summary>
+    /// Transactions committed or rolled back in this run's database so far. Read from the server's
+    /// maintenance database so that reading it does not count itself. Every statement outside an explicit
+    /// transaction is one transaction; a batch in one transaction (Marten's SaveChanges) is one.
+    /// </summary>
+    public async Task<long> TransactionsSoFarAsync()
+    {
+        await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres;Pooling=false");
+        await using var command = admin.CreateCommand("select xact_commit + xact_rollback from pg_stat_database where datname = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = Name });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var rabbit = Management()) await rabbit.DeleteAsync($"api/vhosts/{Name}");
+        await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres");
+        await using var drop = admin.CreateCommand($"drop database if exists {Name} with (force)");
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    private static HttpClient Management()
+    {
+        var client = new HttpClient { BaseAddress = RabbitManagement };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("guest:guest")));
+        return client;
+    }
+}

@@ -1,0 +1,26 @@
+using Platform.Benchmarks.Infrastructure;
+
+namespace Platform.Benchmarks.Measurements;
+
+/// <summary>
+/// Measure 1: from "run this" (the benchmark sends POST /v3/apps/{app}/tasks) to the task's process
+/// starting (the time the child itself printed, read back from task_logs), at a steady moderate rate.
+/// Tasks sent during the warm-up are run but not counted.
+/// </summary>
+public sealed class DispatchLatency(PlatformClient platform)
+{
+    public async Task<DispatchResult> MeasureAsync(string app, double perSecond, TimeSpan duration, TimeSpan warmUp, CancellationToken stop = default)
+    {
+        var submitted = await SteadyRate.RunAsync(perSecond, duration, () => platform.RunTaskAsync(app), stop);
+        var counted = submitted.Where(t => t.RequestedAt >= submitted[0].RequestedAt + warmUp).ToList();
+        await platform.WaitForEndsAsync(app, await platform.ScalarAsync(CountSql(app)) , TimeSpan.FromSeconds(60));
+        var lines = await platform.FirstLinesAsync(counted.Select(t => t.Id).ToList());
+        var latencies = counted
+            .Select(t => ChildClock.LatencyMs(t.RequestedAt, lines.GetValueOrDefault(t.Id)))
+            .Where(l => l is not null).Select(l => l!.Value).ToList();
+        return new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count, SteadyRate.LastFailures);
+    }
+
+    // Every task of the app so far, so that the wait covers the tasks of earlier runs on the same app too.
+    private static string CountSql(string app) => $"select count(*) from {{schema}}.mt_doc_apptask where data ->> 'App' = '{app}'";
+}

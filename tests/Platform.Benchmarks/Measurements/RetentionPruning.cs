@@ -1,0 +1,55 @@
+using Platform.Benchmarks.Infrastructure;
+
+namespace Platform.Benchmarks.Measurements;
+
+/// <summary>What a retention run found, or why it could not run.</summary>
+public sealed record RetentionResult(Figure Seconds, Figure EventsPerSecond, Figure DispatchP99Ms, string Detail);
+
+/// <summary>
+/// Measure 4: Retention keeps the newest N finished tasks per app. 100,000 finished tasks with their logs
+/// are written straight into the store for one app whose limit is small; the clock runs from their commit
+/// until the app is down to its limit, while tasks of another app are dispatched at a steady rate (whose
+/// p99 shows what pruning does to everyone else). One real task in the app is run at the start, so that a
+/// Retention that reacts to TaskCompleted has something to react to.
+/// </summary>
+public sealed class RetentionPruning(PlatformClient platform, StoreSeeder seeder, DispatchLatency dispatch)
+{
+    public const int Keep = 100;
+
+    public async Task<RetentionResult> MeasureAsync(IReadOnlyList<Guid> templates, int tasks, string dispatchApp, TimeSpan timeout)
+    {
+        const string app = "bench-retention";
+        await platform.RegisterAppAsync(app, "true", retention: new { max_tasks = Keep });
+        var registered = await platform.GetAppAsync(app);
+        if (registered?["retention"] is null)
+        {
+            var reason = "not measured: the Api on this commit does not provide a per-app retention (POST /v3/apps ignores `retention`)";
+            return new RetentionResult(Figure.Missing(reason), Figure.Missing(reason), Figure.Missing(reason), reason);
+        }
+
+        var seededEvents = await seeder.SeedAsync(templates, app, tasks);
+        var started = DateTimeOffset.UtcNow;
+        await platform.RunTaskAsync(app);
+        using var done = new CancellationTokenSource(timeout);
+        var load = dispatch.MeasureAsync(dispatchApp, perSecond: 20, duration: timeout, warmUp: TimeSpan.Zero, done.Token);
+        long remaining;
+        while ((remaining = await TasksOfAsync(app)) > Keep + 1 && !done.IsCancellationRequested) await Task.Delay(100);
+        var elapsed = DateTimeOffset.UtcNow - started;
+        await done.CancelAsync();
+        var latencies = await load;
+
+        var remainingEvents = await platform.ScalarAsync(
+            $"select count(*) from {{schema}}.mt_events e join {{schema}}.mt_doc_apptask t on t.id = e.stream_id where t.data ->> 'App' = '{app}'");
+        var deleted = seededEvents - remainingEvents;
+        var finished = remaining <= Keep + 1;
+        var detail = $"{tasks} tasks ({seededEvents} events) seeded, limit {Keep}: "
+            + (finished ? $"pruned in {elapsed.TotalSeconds:0.0} s" : $"NOT pruned to the limit within {timeout.TotalSeconds:0} s ({remaining} tasks left)")
+            + $"; dispatch meanwhile: {latencies}";
+        return new RetentionResult(
+            finished ? Figure.Of(elapsed.TotalSeconds) : Figure.Missing($"> {timeout.TotalSeconds:0} s ({remaining} left)"),
+            Figure.Of(deleted / elapsed.TotalSeconds), Figure.Of(latencies.LatencyMs.P99), detail);
+    }
+
+    private Task<long> TasksOfAsync(string app) =>
+        platform.ScalarAsync($"select count(*) from {{schema}}.mt_doc_apptask where data ->> 'App' = '{app}'");
+}
