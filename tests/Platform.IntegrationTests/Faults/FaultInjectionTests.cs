@@ -201,9 +201,13 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         output.WriteLine($"attempt 2 running {clock.Elapsed.TotalSeconds:F1} s after kill -9 of {first}");
 
         var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
-        Assert.Equal(["task_accepted", "task_claimed", "task_requeued", "task_redispatched", "task_claimed"], events.Select(e => e!["type"]!.GetValue<string>()));
-        Assert.Contains($"executor {first} was lost", events[2]!["data"]!["reason"]!.GetValue<string>());
-        Assert.NotEqual(first, events[4]!["data"]!["executor"]!.GetValue<string>());
+        var types = events.Select(e => e!["type"]!.GetValue<string>()).ToList();
+        // A busy machine may re-dispatch the task before its first claim too; what matters is the attempts.
+        Assert.Equal(["task_accepted", "task_claimed", "task_requeued", "task_claimed"], types.Where(t => t != "task_redispatched"));
+        var requeued = types.IndexOf("task_requeued");
+        Assert.Contains("task_redispatched", types.Skip(requeued));
+        Assert.Contains($"executor {first} was lost", events[requeued]!["data"]!["reason"]!.GetValue<string>());
+        Assert.NotEqual(first, events[types.LastIndexOf("task_claimed")]!["data"]!["executor"]!.GetValue<string>());
 
         await platform.Api.PostAsync($"/v3/tasks/{id}/actions/cancel", null);
         await platform.WaitForEndAsync(id);

@@ -86,11 +86,16 @@ public sealed class TaskHistory : IAsyncDisposable
 
     private static IEnumerable<object> Events(string app, Guid id, SeededTask task)
     {
-        var accepted = task.At - TimeSpan.FromSeconds(2);
+        // The platform's own guarantees act on seeded history too: a task PENDING for longer than the
+        // re-dispatch period is published again (and then runs), and a RUNNING task whose executor holds no
+        // lease is failed as lost. So a pending seed is accepted just now, and a running one is claimed by an
+        // executor of the fixture that is alive and renews its lease. (Retention's age limit applies to
+        // finished tasks only, so neither choice weakens what the tests show.)
+        var accepted = task.State == TaskState.Pending ? DateTimeOffset.UtcNow : task.At - TimeSpan.FromSeconds(2);
         yield return new TaskAccepted(id, app, task.SequenceId, $"seeded-{task.SequenceId}", "true", 256, 1024,
             new Dictionary<string, string>(), accepted);
         if (task.State == TaskState.Pending) yield break;
-        yield return new TaskClaimed(id, "seeder", accepted + TimeSpan.FromSeconds(1));
+        yield return new TaskClaimed(id, PlatformFixture.ExecutorA, accepted + TimeSpan.FromSeconds(1));
         if (task.State == TaskState.Succeeded) yield return new TaskSucceeded(id, 0, task.At);
         if (task.State == TaskState.Failed) yield return new TaskFailed(id, 1, "exited with code 1", task.At);
     }
