@@ -33,6 +33,17 @@ start_postgres() {
     sleep 0.5
   done
   su postgres -c "psql -qc \"alter user postgres password 'postgres'\"" >/dev/null
+  # Every service process keeps a connection pool, and a test fixture runs six of them: the default of 100
+  # connections runs out when fixtures and benchmarks overlap. Raising it needs one restart, done once.
+  if [ "$(su postgres -c "psql -qAtc 'show max_connections'")" -lt 300 ]; then
+    log "raising PostgreSQL max_connections to 300 (one restart)"
+    su postgres -c "psql -qc 'alter system set max_connections = 300'" >/dev/null
+    as_root pg_ctlcluster "$version" main restart
+    for _ in $(seq 1 60); do
+      su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+  fi
   if ! su postgres -c "psql -qAtc \"select 1 from pg_database where datname = 'platform'\"" | grep -q 1; then
     su postgres -c "createdb platform"
   fi
