@@ -35,7 +35,7 @@ internal sealed class OccurrenceFirer(
     private static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
 
     private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
-        .CreateHistogram<double>("platform.scheduler.firing.lateness", "ms", "From an occurrence's time to its RunTask being published.");
+        .CreateHistogram<double>("platform.scheduler.firing_lateness", "s", "From an occurrence's time to its RunTask being published.");
 
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
     {
@@ -184,7 +184,7 @@ internal sealed class OccurrenceFirer(
             TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
         }, ct);
         var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
-        _lateness.Record(lateness);
+        _lateness.Record(lateness / 1000, new KeyValuePair<string, object?>("job.name", firing.Accepted.Origin!.Job));
         logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
             firing.Accepted.Origin!.Job, firing.OccurrenceAt, firing.Accepted.TaskId, lateness);
     }
