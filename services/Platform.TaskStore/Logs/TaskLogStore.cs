@@ -79,6 +79,14 @@ public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>The highest line number stored for a task; 0 when it has none.</summary>
+    public async Task<long> LastSequenceAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select coalesce(max(seq), 0) from {_table} where task_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = taskId });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Lines of one task after <paramref name="afterSequence"/>, in order, at most <paramref name="limit"/>.</summary>
     public async Task<IReadOnlyList<TaskLogLine>> ReadAsync(Guid taskId, long afterSequence, int limit, CancellationToken cancellationToken)
     {

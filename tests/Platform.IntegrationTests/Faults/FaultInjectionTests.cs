@@ -188,6 +188,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         for (var i = 0; i < 100 && (await platform.GetTaskAsync(id))["state"]!.GetValue<string>() != "RUNNING"; i++) await Task.Delay(100);
         var first = await ExecutorOfAsync(id);
         var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == first);
+        for (var i = 0; i < 100 && (await platform.GetLogsAsync(id)).Count == 0; i++) await Task.Delay(100); // attempt 1 has printed
 
         var clock = Stopwatch.StartNew();
         victim.Kill();
@@ -209,8 +210,19 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         Assert.Contains($"executor {first} was lost", events[requeued]!["data"]!["reason"]!.GetValue<string>());
         Assert.NotEqual(first, events[types.LastIndexOf("task_claimed")]!["data"]!["executor"]!.GetValue<string>());
 
+        // The second attempt's output follows the first's, numbered on: nothing overwritten, nothing refused.
+        JsonArray logs;
+        do
+        {
+            await Task.Delay(200);
+            logs = await platform.GetLogsAsync(id);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the second attempt's output never arrived: {logs.ToJsonString()}");
+        } while (logs.Count(l => l!["line"]!.GetValue<string>() == "attempt") < 2);
         await platform.Api.PostAsync($"/v3/tasks/{id}/actions/cancel", null);
-        await platform.WaitForEndAsync(id);
+        Assert.Equal("task was cancelled", (await platform.WaitForEndAsync(id))["result"]!["failure_reason"]!.GetValue<string>());
+        logs = await platform.GetLogsAsync(id);
+        Assert.Equal(2, logs.Count(l => l!["line"]!.GetValue<string>() == "attempt"));
+        Assert.Equal(Enumerable.Range(1, logs.Count).Select(n => (long)n), logs.Select(l => l!["sequence"]!.GetValue<long>()));
         await platform.KillAndRestartAsync(victim);
     }
 

@@ -13,4 +13,5 @@ internal sealed record ClaimedTask(
     DateTimeOffset AcceptedAt,
     DateTimeOffset ClaimedAt,
     int? TimeoutSeconds,
-    int TerminationGracePeriodSeconds);
+    int TerminationGracePeriodSeconds,
+    int Attempt = 1);

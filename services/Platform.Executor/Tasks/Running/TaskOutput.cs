@@ -25,8 +25,10 @@ internal sealed class TaskOutput : IAsyncDisposable
     private readonly Task _writer;
     private long _sequence;
 
-    public TaskOutput(Guid taskId, TaskLogStore store, TimeProvider clock, ILogger logger)
+    // afterSequence: the last line number the task already has (a retried attempt continues its numbering).
+    public TaskOutput(Guid taskId, TaskLogStore store, TimeProvider clock, ILogger logger, long afterSequence = 0)
     {
+        _sequence = afterSequence;
         _taskId = taskId;
         _store = store;
         _clock = clock;

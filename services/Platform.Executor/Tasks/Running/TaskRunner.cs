@@ -94,7 +94,9 @@ internal sealed class TaskRunner : IHostedService
     {
         _telemetry.Started(task);
         ProcessOutcome outcome;
-        await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger))
+        // A retried attempt appends to the output of the earlier ones; only then is the last line number looked up.
+        var after = task.Attempt > 1 ? await _logs.LastSequenceAsync(task.TaskId, CancellationToken.None) : 0;
+        await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger, after))
         {
             try
             {
