@@ -10,6 +10,8 @@ public static class TelemetryTags
     public const string TaskName = "task.name";
     public const string AppName = "app.name";
     public const string JobName = "job.name";
+    public const string JobScheduleId = "job.schedule.id";
+    public const string JobOccurrenceAt = "job.occurrence_at";
     public const string TaskOutcome = "task.outcome";
 
     public const string Succeeded = "succeeded";

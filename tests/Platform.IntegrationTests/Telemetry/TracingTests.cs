@@ -79,6 +79,31 @@ public sealed class TracingTests(TelemetryPlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_scheduled_occurrence_starts_its_own_trace_which_its_task_continues()
+    {
+        var app = await platform.RegisterAppAsync();
+        var job = "job-" + Guid.NewGuid().ToString("N")[..8];
+        (await platform.Api.PostAsJsonAsync($"/v3/apps/{app}/jobs", new { name = job, command = "echo \"$TRACEPARENT\"" })).EnsureSuccessStatusCode();
+        (await platform.Api.PostAsJsonAsync($"/v3/jobs/{job}/schedules", new { cron = "*/2 * * * * *", time_zone = "UTC" })).EnsureSuccessStatusCode();
+
+        var fire = await Receiver.WaitForAsync(r => r.Spans.FirstOrDefault(s => s.Name == "job fire" && Equals(s["job.name"], job) && s["task.id"] is not null),
+            "the Scheduler's firing span");
+        var taskId = Guid.Parse((string)fire["task.id"]!);
+        await platform.WaitForEndAsync(taskId);
+        var traceparent = (await platform.GetLogsAsync(taskId)).First()!["line"]!.GetValue<string>();
+        (await platform.Api.DeleteAsync($"/v3/jobs/{job}")).EnsureSuccessStatusCode(); // stops the firing
+
+        Assert.StartsWith("Platform.Scheduler", fire.Service);
+        Assert.True(string.IsNullOrEmpty(fire.ParentSpanId) || fire.ParentSpanId.Trim('0').Length == 0, "the firing continued another trace");
+        Assert.Equal(app, fire["app.name"]);
+        Assert.NotNull(fire["job.occurrence_at"]);
+        Assert.NotNull(fire["job.schedule.id"]);
+        var run = await Receiver.WaitForAsync(r => r.Spans.FirstOrDefault(s => s.Name == "task run" && Equals(s["task.id"], taskId.ToString())), "the task's run span");
+        Assert.Equal(fire.TraceId, run.TraceId);
+        Assert.StartsWith($"00-{fire.TraceId}-", traceparent);
+    }
+
+    [Fact]
     public async Task The_retention_deletion_a_task_caused_is_its_own_trace_linked_to_the_tasks_trace()
     {
         var app = await platform.RegisterAppAsync(retention: new { max_tasks = 1 });

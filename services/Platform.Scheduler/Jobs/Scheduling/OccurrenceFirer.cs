@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using JasperFx.Events;
 using Marten;
@@ -37,6 +38,8 @@ internal sealed class OccurrenceFirer(
     private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
         .CreateHistogram<double>("platform.scheduler.firing_lateness", "s", "From an occurrence's time to its RunTask being published.");
 
+    private static readonly ActivitySource Source = new(ServiceDefaultsRegistration.TelemetryName);
+
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -45,6 +48,15 @@ internal sealed class OccurrenceFirer(
         var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, deadline, options.Value.MaxMissedRecorded);
         if (plan.Handled is not { } handled) return;
 
+        // A scheduled occurrence is the origin of its task: nothing but the clock caused it, so it starts a
+        // trace of its own, and the task's RunTask, claim and run continue that trace.
+        Activity.Current = null;
+        using var activity = Source.StartActivity("job fire");
+        activity?.SetTag(TelemetryTags.JobName, job.Name);
+        activity?.SetTag(TelemetryTags.AppName, job.App);
+        activity?.SetTag(TelemetryTags.JobScheduleId, due.Schedule.Id.ToString());
+        activity?.SetTag(TelemetryTags.JobOccurrenceAt, handled.ToString("O"));
+
         try
         {
             var (committed, firing) = await CommitAsync(due, plan, now, ct);
@@ -52,7 +64,10 @@ internal sealed class OccurrenceFirer(
             if (!committed)
                 logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", job.Name, due.Schedule.Id);
             else if (firing is not null)
+            {
+                activity?.SetTag(TelemetryTags.TaskId, firing.Accepted.TaskId.ToString());
                 await PublishAsync(firing, ct);
+            }
         }
         catch (Exception ex) when (IsAlreadyHandled(ex))
         {
