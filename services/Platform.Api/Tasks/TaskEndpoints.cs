@@ -65,20 +65,9 @@ internal static class TaskEndpoints
     /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
     internal static async Task<IResult> PublishAsync(TaskAccepted accepted, IPublishEndpoint bus, CancellationToken ct)
     {
-        await bus.Publish(new RunTask
-        {
-            TaskId = accepted.TaskId,
-            App = accepted.App,
-            Command = accepted.Command,
-            Name = accepted.Name,
-            MemoryInMb = accepted.MemoryInMb,
-            DiskInMb = accepted.DiskInMb,
-            Env = accepted.Env,
-            TimeoutSeconds = accepted.TimeoutSeconds,
-            TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
-            MaxAttempts = accepted.MaxAttempts,
-        }, ct);
-        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(TaskLifecycle.Accept(accepted)));
+        var task = TaskLifecycle.Accept(accepted);
+        await bus.Publish(TaskMessages.RunTask(task), ct);
+        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(task));
     }
 
     private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>

@@ -27,18 +27,6 @@ internal static class CancelTaskEndpoint
     /// <summary>Tells the executors to end a running task, or announces a pending one that ended without them.</summary>
     public static async Task PublishAsync(CancelOutcome outcome, IPublishEndpoint bus, int? gracePeriodSeconds, CancellationToken ct)
     {
-        var (task, decision) = (outcome.Task!, outcome.Decision!);
-        if (decision.TerminateProcess)
-        {
-            await bus.Publish(new TerminateTask
-            {
-                TaskId = task.Id, Reason = task.CancelReason ?? TaskLifecycle.CancelledReason, GracePeriodSeconds = gracePeriodSeconds,
-            }, ct);
-        }
-        else if (decision.Events.Count > 0)
-        {
-            // A pending task ended here, without an executor: announce it as an executor would.
-            await bus.Publish(new TaskTerminated { TaskId = task.Id, App = task.App, Reason = task.FailureReason ?? TaskLifecycle.CancelledReason, TerminatedAt = outcome.At }, ct);
-        }
+        foreach (var message in TaskMessages.Cancelled(outcome, gracePeriodSeconds)) await bus.Publish(message, ct);
     }
 }

@@ -61,12 +61,7 @@ internal sealed class PendingTaskRedispatcher(
                 continue; // another executor re-dispatched it, or it was claimed meanwhile
             }
             logger.LogWarning("Task {TaskId} was still pending {After} after dispatch; publishing it again", id, after);
-            await bus.Publish(new RunTask
-            {
-                TaskId = task.Id, App = task.App, Command = task.Command, Name = task.Name, MemoryInMb = task.MemoryInMb, DiskInMb = task.DiskInMb,
-                Env = task.Env, TimeoutSeconds = task.TimeoutSeconds, TerminationGracePeriodSeconds = task.TerminationGracePeriodSeconds,
-                MaxAttempts = task.MaxAttempts,
-            }, ct);
+            await bus.Publish(TaskMessages.RunTask(task), ct);
         }
     }
 }

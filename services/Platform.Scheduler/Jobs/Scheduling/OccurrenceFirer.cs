@@ -185,19 +185,7 @@ internal sealed class OccurrenceFirer(
         // RunTask; it does not wait for the old ones to be gone.
         foreach (var taskId in firing.Replaced)
             await ReplaceAsync(taskId, $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
-        var accepted = firing.Accepted;
-        await bus.Publish(new RunTask
-        {
-            TaskId = accepted.TaskId,
-            App = accepted.App,
-            Command = accepted.Command,
-            Name = accepted.Name,
-            MemoryInMb = accepted.MemoryInMb,
-            DiskInMb = accepted.DiskInMb,
-            Env = accepted.Env,
-            TimeoutSeconds = accepted.TimeoutSeconds,
-            TerminationGracePeriodSeconds = accepted.TerminationGracePeriodSeconds,
-        }, ct);
+        await bus.Publish(TaskMessages.RunTask(TaskLifecycle.Accept(firing.Accepted)), ct);
         var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
         _lateness.Record(lateness / 1000, new KeyValuePair<string, object?>("job.name", firing.Accepted.Origin!.Job));
         logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
@@ -207,11 +195,7 @@ internal sealed class OccurrenceFirer(
     private async Task ReplaceAsync(Guid taskId, string reason, CancellationToken ct)
     {
         var outcome = await cancellation.RequestAsync(taskId, reason, ct);
-        if (outcome is not { Task: { } task, Decision: { Refusal: null } decision }) return;
-        if (decision.TerminateProcess)
-            await bus.Publish(new TerminateTask { TaskId = task.Id, Reason = task.CancelReason ?? reason, GracePeriodSeconds = task.TerminationGracePeriodSeconds }, ct);
-        else if (decision.Events.Count > 0)
-            await bus.Publish(new TaskTerminated { TaskId = task.Id, App = task.App, Reason = reason, TerminatedAt = outcome.At }, ct);
+        foreach (var message in TaskMessages.Cancelled(outcome, outcome.Task?.TerminationGracePeriodSeconds)) await bus.Publish(message, ct);
     }
 
     /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>
