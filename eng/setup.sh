@@ -34,10 +34,13 @@ start_postgres() {
   done
   su postgres -c "psql -qc \"alter user postgres password 'postgres'\"" >/dev/null
   # Every service process keeps a connection pool, and a test fixture runs six of them: the default of 100
-  # connections runs out when fixtures and benchmarks overlap. Raising it needs one restart, done once.
-  if [ "$(su postgres -c "psql -qAtc 'show max_connections'")" -lt 300 ]; then
-    log "raising PostgreSQL max_connections to 300 (one restart)"
+  # connections runs out when fixtures and benchmarks overlap. pg_stat_statements lets the benchmark say
+  # which statements a task costs. Both need one restart, done once.
+  if [ "$(su postgres -c "psql -qAtc 'show max_connections'")" -lt 300 ] \
+     || ! su postgres -c "psql -qAtc 'show shared_preload_libraries'" | grep -q pg_stat_statements; then
+    log "raising PostgreSQL max_connections to 300 and loading pg_stat_statements (one restart)"
     su postgres -c "psql -qc 'alter system set max_connections = 300'" >/dev/null
+    su postgres -c "psql -qc \"alter system set shared_preload_libraries = 'pg_stat_statements'\"" >/dev/null
     as_root pg_ctlcluster "$version" main restart
     for _ in $(seq 1 60); do
       su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break

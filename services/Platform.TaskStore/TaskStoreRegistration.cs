@@ -35,6 +35,7 @@ public static class TaskStoreRegistration
             var options = sp.GetRequiredService<IOptions<TaskStoreOptions>>().Value;
             var dataSource = new NpgsqlDataSourceBuilder(options.ConnectionString);
             dataSource.ConnectionStringBuilder.ApplicationName ??= builder.Environment.ApplicationName;
+            TuneForSmallStatements(dataSource.ConnectionStringBuilder, options.ConnectionString);
             return dataSource.Build();
         });
 
@@ -58,6 +59,22 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<JobChanges>();
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
         return builder;
+    }
+
+    /// <summary>
+    /// A task costs about a dozen short statements, the same ones every time. Prepared once per connection
+    /// they skip parsing and planning, and a pooled connection is not reset (DISCARD ALL, which also drops
+    /// the prepared statements) each time it is returned. Nothing here keeps session state between uses:
+    /// the one session-level advisory lock (Retention) is released explicitly. A connection string that sets
+    /// either option wins.
+    /// </summary>
+    private static void TuneForSmallStatements(NpgsqlConnectionStringBuilder tuned, string given)
+    {
+        // Npgsql's own builder knows every keyword, so only a plain parse tells what the string itself sets.
+        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = given }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "")).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!keys.Contains("MaxAutoPrepare")) tuned.MaxAutoPrepare = 64;
+        if (!keys.Contains("NoResetOnClose")) tuned.NoResetOnClose = true;
     }
 
     /// <summary>

@@ -26,6 +26,11 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var logs = Path.Combine(Repository.Root, ".bench", servers.Name);
         Console.WriteLine($"database and virtual host {servers.Name}; service logs in {logs}");
 
+        if (options.Only is "throughput" or "lateness")
+        {
+            await using var database = servers.OpenDatabase();
+            await MeasureOneAsync(servers, database, logs, options.Only);
+        }
         if (options.Only is null or "platform")
         {
             await using var database = servers.OpenDatabase();
@@ -59,9 +64,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
     private async Task MeasurePlatformAsync(BenchmarkServers servers, Npgsql.NpgsqlDataSource database, string logs)
     {
         Phase("starting Platform: Api, 2 sandboxed Executors, Scheduler, Retention");
-        // A global retention limit far above anything seeded, so that only the app made for measure 4 is pruned.
-        await using var platform = await PlatformServices.StartAsync(servers, logs,
-            new Dictionary<string, string> { ["Retention__MaxTasksPerApp"] = "100000000" });
+        await using var platform = await PlatformServices.StartAsync(servers, logs, NoPruning);
         using var client = new PlatformClient(platform.ApiAddress, database);
         var dispatch = new DispatchLatency(client);
         var throughput = new Throughput(client, servers);
@@ -99,6 +102,8 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var unsandboxedThroughput = await throughput.MeasureAsync("bench-noop", options.UnsandboxedThroughputTasks, TimeSpan.FromSeconds(150));
         _results.Note($"throughput, unsandboxed, {concurrency}: {unsandboxedThroughput}");
         _results.Note($"store work per no-op task, Platform: {unsandboxedThroughput.PerTaskTables}");
+        _results.Note($"CPU per no-op task, Platform (unsandboxed): {unsandboxedThroughput.PerTaskCpu}");
+        _results.Note($"statements per no-op task, Platform (pg_stat_statements, whole database, the benchmark's own polling included): {unsandboxedThroughput.PerTaskStatements}");
         _results.Add(new ResultRow($"Throughput, unsandboxed no-op tasks ({concurrency} / {HangfireComparison.Workers} Hangfire workers)", "tasks/s", true,
             Figure.Of(unsandboxedThroughput.TasksPerSecond), Target: 400));
         _results.Add(new ResultRow("Throughput, unsandboxed: Platform ÷ best Hangfire", "×", true, Figure.Missing("after Hangfire"), Target: 2.5));
@@ -144,11 +149,42 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         _results.Add(new ResultRow("Retention: dispatch p99 (unsandboxed) while pruning", "ms", false, retention.DispatchP99Ms));
 
         Phase("3. scheduler lateness (Platform)");
-        var lateness = await new SchedulerLateness(client).MeasureAsync(new CronPlan(options.Schedules, options.ScheduleBurst));
+        var lateness = await new SchedulerLateness(client, servers).MeasureAsync(new CronPlan(options.Schedules, options.ScheduleBurst));
         _results.Note($"scheduler lateness, Platform: {lateness.Detail}{(lateness.LatenessMs is { } l ? $": {l} ms" : "")}");
         _platformLateness = lateness;
         Phase("stopping Platform");
     }
+
+    /// <summary>
+    /// For working on one path: the unsandboxed throughput run alone, with its statement and CPU profile
+    /// (<c>--only=throughput</c>), or the Scheduler's lateness alone (<c>--only=lateness</c>); a minute or two each.
+    /// </summary>
+    private async Task MeasureOneAsync(BenchmarkServers servers, Npgsql.NpgsqlDataSource database, string logs, string measure)
+    {
+        Phase("starting Platform with unsandboxed executors");
+        await using var platform = await PlatformServices.StartAsync(servers, logs, NoPruning, sandboxed: false);
+        using var client = new PlatformClient(platform.ApiAddress, database);
+        if (measure == "lateness")
+        {
+            var lateness = await new SchedulerLateness(client, servers).MeasureAsync(new CronPlan(options.Schedules, options.ScheduleBurst));
+            _results.Note($"scheduler lateness, Platform: {lateness.Detail}{(lateness.LatenessMs is { } l ? $": {l} ms" : "")}");
+            return;
+        }
+        await client.RegisterAppAsync("bench-warm-up", "true");
+        await client.RegisterAppAsync("bench-noop", "true");
+        var throughput = new Throughput(client, servers);
+        await throughput.MeasureAsync("bench-warm-up", 200, TimeSpan.FromSeconds(60));
+        Phase("2. throughput, unsandboxed");
+        var result = await throughput.MeasureAsync("bench-noop", options.UnsandboxedThroughputTasks, TimeSpan.FromSeconds(150));
+        _results.Note($"throughput, unsandboxed: {result}");
+        _results.Note($"store work per no-op task: {result.PerTaskTables}");
+        _results.Note($"statements per no-op task: {result.PerTaskStatements}");
+        _results.Note($"CPU per no-op task: {result.PerTaskCpu}");
+        _results.Add(new ResultRow("Throughput, unsandboxed no-op tasks", "tasks/s", true, Figure.Of(result.TasksPerSecond), Target: 400));
+    }
+
+    // A global retention limit far above anything seeded, so that only the app made for measure 4 is pruned.
+    private static readonly Dictionary<string, string> NoPruning = new() { ["Retention__MaxTasksPerApp"] = "1000000" };
 
     private double _platformThroughput;
     private LatenessResult? _platformLateness;

@@ -151,10 +151,11 @@ internal static class JobEndpoints
         if (errors.Count > 0) return Problems.Invalid(errors);
 
         TaskAccepted accepted;
+        var sequenceId = await sequences.NextAsync(app.Name, ct);
         await using (var guarded = await guard.WhileNotDeletingAsync(found.Name, ct))
         {
             if (guarded is null) return BeingDeleted(job);
-            accepted = await TaskEndpoints.AcceptAsync(app, overrides, new TaskOrigin(found.Name, null, null), guarded.Session, sequences, clock, ct);
+            accepted = TaskEndpoints.Accept(app, overrides, new TaskOrigin(found.Name, null, null), sequenceId, guarded.Session, clock);
             await guarded.CommitAsync(ct);
         }
         return await TaskEndpoints.PublishAsync(accepted, bus, ct);

@@ -43,7 +43,7 @@ internal static class TaskEndpoints
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        var accepted = await AcceptAsync(registered, overrides, null, session, sequences, clock, ct);
+        var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
         await session.SaveChangesAsync(ct);
         telemetry.Accepted(accepted);
         return await PublishAsync(accepted, bus, ct);
@@ -52,12 +52,12 @@ internal static class TaskEndpoints
     /// <summary>
     /// Starts the stream of a validated task in <paramref name="session"/> (stored when it is saved): the one
     /// path for a task created through the Api, directly or as an ad hoc run of a job (<paramref name="origin"/>).
+    /// The sequence id is taken by the caller before it holds a connection of its own (see OccurrenceFirer).
     /// </summary>
-    internal static async Task<TaskAccepted> AcceptAsync(
-        App app, TaskOverrides overrides, TaskOrigin? origin, IDocumentSession session, AppSequences sequences, TimeProvider clock, CancellationToken ct)
+    internal static TaskAccepted Accept(
+        App app, TaskOverrides overrides, TaskOrigin? origin, long sequenceId, IDocumentSession session, TimeProvider clock)
     {
-        var accepted = TaskDefinition.Accept(
-            NewId.NextSequentialGuid(), await sequences.NextAsync(app.Name, ct), overrides, app, clock.GetUtcNow(), origin);
+        var accepted = TaskDefinition.Accept(NewId.NextSequentialGuid(), sequenceId, overrides, app, clock.GetUtcNow(), origin);
         session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
         return accepted;
     }
@@ -78,11 +78,15 @@ internal static class TaskEndpoints
         string app, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
-        if (await session.LoadAsync<App>(app, ct) is null) return Problems.NotFound("App", app);
-        var query = session.Query<AppTask>().Where(t => t.App == app);
-        var total = await query.CountAsync(ct);
-        var tasks = await query.OrderByDescending(t => t.SequenceId).Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
-        return TypedResults.Ok(Page<TaskResource>.Of(tasks.Select(TaskResource.From).ToList(), total, request, $"/v3/apps/{app}/tasks"));
+        // One round trip for the app, the count and the page.
+        var batch = session.CreateBatchQuery();
+        var registered = batch.Load<App>(app);
+        var total = batch.Query<AppTask>().Where(t => t.App == app).Count();
+        var tasks = batch.Query<AppTask>().Where(t => t.App == app)
+            .OrderByDescending(t => t.SequenceId).Skip(request.Skip).Take(request.PerPage).ToList();
+        await batch.Execute(ct);
+        if (await registered is null) return Problems.NotFound("App", app);
+        return TypedResults.Ok(Page<TaskResource>.Of((await tasks).Select(TaskResource.From).ToList(), await total, request, $"/v3/apps/{app}/tasks"));
     }
 
     internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data);

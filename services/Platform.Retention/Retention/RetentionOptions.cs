@@ -26,6 +26,13 @@ public sealed class RetentionOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The least time between two prunes of one app caused by its tasks ending: a burst of completions
+    /// becomes one prune per interval. Zero prunes after every completion.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan MinPruneInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How many tasks one deletion transaction removes: small enough to keep locks short for readers.</summary>
     [Range(1, 50_000)]
     public int BatchSize { get; set; } = 1000;

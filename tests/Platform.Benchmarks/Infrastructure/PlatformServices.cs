@@ -30,9 +30,10 @@ public sealed class PlatformServices : IAsyncDisposable
 
     public bool Sandboxed { get; private set; } = true;
 
-    public static async Task<PlatformServices> StartAsync(BenchmarkServers servers, string logDirectory, IReadOnlyDictionary<string, string> extraSettings)
+    public static async Task<PlatformServices> StartAsync(
+        BenchmarkServers servers, string logDirectory, IReadOnlyDictionary<string, string> extraSettings, bool sandboxed = true)
     {
-        var platform = new PlatformServices(servers, logDirectory);
+        var platform = new PlatformServices(servers, logDirectory) { Sandboxed = sandboxed };
         // The Api first, alone: it creates the schema before the others would race to.
         await platform.StartServiceAsync("Api", "Api", extraSettings);
         await Task.WhenAll(

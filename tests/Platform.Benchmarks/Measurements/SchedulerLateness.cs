@@ -10,12 +10,10 @@ public sealed record LatenessResult(Distribution? LatenessMs, int Expected, stri
 
 /// <summary>
 /// Measure 3 (Platform): 1,000 jobs, each with one cron schedule (<see cref="CronPlan"/>), and the delay from
-/// each occurrence's time to the task being accepted (the task's created time, written in the same
-/// transaction as the RunTask publish is decided). Needs the Scheduler's API (issue 4):
-/// <c>POST /v3/apps/{app}/jobs</c> and <c>POST /v3/jobs/{job}/schedules</c>; where this commit does not
-/// have it, it says so instead of measuring.
+/// each occurrence's time to its RunTask's publish (its arrival at the benchmark's own queue bound to the
+/// RunTask exchange, <see cref="RunTaskTap"/>); the occurrence of each task is read from its read model.
 /// </summary>
-public sealed class SchedulerLateness(PlatformClient platform)
+public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers servers)
 {
     public async Task<LatenessResult> MeasureAsync(CronPlan plan)
     {
@@ -32,37 +30,38 @@ public sealed class SchedulerLateness(PlatformClient platform)
         }));
         if (jobs.FirstOrDefault(j => j.Missing is not null) is { Missing: { } failed }) return new LatenessResult(null, 0, failed);
 
+        await using var tap = await RunTaskTap.StartAsync(servers);
         var (from, to) = CronPlan.Window(TimeSpan.FromSeconds(5));
         Console.WriteLine($"  {plan.Schedules} schedules registered; measuring occurrences in [{from:HH:mm:ss}, {to:HH:mm:ss})");
         await Task.Delay(to - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10));
 
-        // The occurrence a task was made for is on the task's read model; its exact property name is the
-        // Scheduler's choice, so any property whose name says "occurrence" is taken.
         await using var command = platform.Database.CreateCommand(
             """
-            select (t.data ->> 'CreatedAt')::timestamptz, o.value::timestamptz
-            from platform.mt_doc_apptask t
-            cross join lateral (select value from jsonb_each_text(t.data) where key ilike '%occurrence%' limit 1) o
-            where t.data ->> 'App' = $1 and o.value::timestamptz >= $2 and o.value::timestamptz < $3
+            select t.id, (t.data ->> 'OccurrenceAt')::timestamptz from platform.mt_doc_apptask t
+            where t.data ->> 'App' = $1 and (t.data ->> 'OccurrenceAt')::timestamptz >= $2 and (t.data ->> 'OccurrenceAt')::timestamptz < $3
             """);
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = app });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = from });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = to });
         var lateness = new List<double>();
+        var unseen = 0;
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync())
-                lateness.Add((reader.GetFieldValue<DateTimeOffset>(0) - reader.GetFieldValue<DateTimeOffset>(1)).TotalMilliseconds);
-        if (lateness.Count == 0)
-            return new LatenessResult(null, plan.Schedules, "not measured: no task of the window records its occurrence (no read-model property named like 'occurrence')");
+            {
+                if (tap.Arrivals.TryGetValue(reader.GetGuid(0), out var published))
+                    lateness.Add((published - reader.GetFieldValue<DateTimeOffset>(1)).TotalMilliseconds);
+                else unseen++;
+            }
+        if (lateness.Count == 0) return new LatenessResult(null, plan.Schedules, "not measured: no task of the window was seen published");
         return new LatenessResult(new Distribution(lateness), plan.Schedules,
-            $"{lateness.Count} of {plan.Schedules} occurrences in the window became tasks");
+            $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : ""));
     }
 
     private sealed record CreatedJob(string? Id, string? Missing);
 
     private async Task<CreatedJob> CreateJobAsync(string app, int i, CronPlan plan)
     {
-        var job = await PostAsync($"/v3/apps/{app}/jobs", new { name = $"job-{i:D4}", command = "true", concurrency_policy = "Allow" });
+        var job = await PostAsync($"/v3/apps/{app}/jobs", new { name = $"job-{i:D4}", command = "true", concurrency_policy = "Always" });
         if (job.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
             return new CreatedJob(null, "not measured: the Scheduler on this commit does not provide jobs (POST /v3/apps/{app}/jobs → " + (int)job.Status + ")");
         if (job.Status != HttpStatusCode.Created) return new CreatedJob(null, $"not measured: POST /v3/apps/{app}/jobs → {(int)job.Status} {job.Body}");

@@ -9,6 +9,12 @@ public sealed record ThroughputResult(int Tasks, double TasksPerSecond, double A
     /// <summary>Table by table, what one task cost the store (scans and row writes per task).</summary>
     public string PerTaskTables { get; init; } = "";
 
+    /// <summary>The statements one task cost (pg_stat_statements), busiest first.</summary>
+    public string PerTaskStatements { get; init; } = "";
+
+    /// <summary>CPU time one task cost, by program.</summary>
+    public string PerTaskCpu { get; init; } = "";
+
     public long Lost => Tasks - Succeeded - Failed;
 
     public override string ToString() =>
@@ -28,6 +34,8 @@ public sealed class Throughput(PlatformClient platform, BenchmarkServers servers
     {
         var transactionsBefore = await servers.TransactionsSoFarAsync();
         var tablesBefore = await TableActivity.TakeAsync(platform.Database, "platform");
+        var statements = await StatementProfile.StartAsync(servers);
+        var cpuBefore = CpuProfile.Take();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var remaining = tasks;
@@ -38,10 +46,16 @@ public sealed class Throughput(PlatformClient platform, BenchmarkServers servers
         var acceptedIn = clock.Elapsed;
         var (succeeded, failed) = await platform.WaitForEndsAsync(app, tasks, timeout);
         var lastEnd = await platform.LastEndAsync(app);
+        var cpu = CpuProfile.Take().DescribeSince(cpuBefore, tasks);
         await Task.Delay(IdleCost.StatisticsLag); // until every backend has published its counts
         var transactions = await servers.TransactionsSoFarAsync() - transactionsBefore;
         var tables = (await TableActivity.TakeAsync(platform.Database, "platform")).DescribeSince(tablesBefore, tasks);
         return new ThroughputResult(tasks, succeeded / (lastEnd - started).TotalSeconds, tasks / acceptedIn.TotalSeconds,
-            succeeded, failed, transactions / (double)tasks) { PerTaskTables = tables };
+            succeeded, failed, transactions / (double)tasks)
+        {
+            PerTaskTables = tables,
+            PerTaskCpu = cpu,
+            PerTaskStatements = statements is null ? "" : await statements.DescribeAsync(tasks),
+        };
     }
 }

@@ -6,11 +6,11 @@ using Platform.Executor.Telemetry;
 namespace Platform.Executor.Tasks.Running;
 
 /// <summary>
-/// Takes a RunTask when this executor has a free slot, claims it, announces <see cref="TaskStarted"/>, and
-/// hands the process to <see cref="TaskRunner"/>. The delivery is acknowledged as soon as the claim is
+/// Takes a RunTask when this executor has a free slot, claims it, hands the process to
+/// <see cref="TaskRunner"/> and announces <see cref="TaskStarted"/>. The delivery is acknowledged as soon as the claim is
 /// stored, so a task that runs for hours never holds an unacknowledged message.
 /// </summary>
-internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : IConsumer<RunTask>
+internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner, ILogger<RunTaskConsumer> logger) : IConsumer<RunTask>
 {
     public async Task Consume(ConsumeContext<RunTask> context)
     {
@@ -45,15 +45,31 @@ internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner) : 
             return;
         }
 
-        await context.Publish(new TaskStarted
+        // The process starts first and TaskStarted is announced meanwhile: the announcement is not on the way
+        // from "run this" to the process running. The run waits for it before announcing the task's end, so
+        // that subscribers see TaskStarted before TaskCompleted. The run outlives this consume; it continues
+        // the consume span's trace (see TaskRunner.Start).
+        var announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runner.Start(task, Activity.Current?.Context ?? default, announced.Task);
+        try
         {
-            TaskId = task.TaskId,
-            App = task.App,
-            SequenceId = task.SequenceId,
-            Executor = runner.ExecutorName,
-            StartedAt = task.ClaimedAt,
-        });
-        // The run outlives this consume; it continues the consume span's trace (see TaskRunner.Start).
-        runner.Start(task, Activity.Current?.Context ?? default);
+            await context.Publish(new TaskStarted
+            {
+                TaskId = task.TaskId,
+                App = task.App,
+                SequenceId = task.SequenceId,
+                Executor = runner.ExecutorName,
+                StartedAt = task.ClaimedAt,
+            });
+        }
+        catch (Exception ex)
+        {
+            // The claim is stored and the process runs: failing this delivery would not undo either.
+            logger.LogWarning(ex, "Announcing the start of task {TaskId} failed; the task runs and its end will be announced", task.TaskId);
+        }
+        finally
+        {
+            announced.SetResult();
+        }
     }
 }

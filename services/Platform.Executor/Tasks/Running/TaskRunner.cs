@@ -64,7 +64,8 @@ internal sealed class TaskRunner : IHostedService
     /// child of <paramref name="trace"/> (the consume span that claimed the task), so the run stays in the
     /// task's trace although it continues after the consumer has returned.
     /// </summary>
-    public void Start(ClaimedTask task, ActivityContext trace)
+    /// <paramref name="announced"/> completes once the task's start has been announced; its end is announced after it.
+    public void Start(ClaimedTask task, ActivityContext trace, Task announced)
     {
         var termination = new TaskTermination(TimeSpan.FromSeconds(task.TerminationGracePeriodSeconds));
         var completion = new TaskCompletionSource();
@@ -78,7 +79,7 @@ internal sealed class TaskRunner : IHostedService
             try
             {
                 using var run = ExecutorTelemetry.StartRun(task, trace);
-                await RunAsync(task, termination, run);
+                await RunAsync(task, termination, run, announced);
             }
             finally
             {
@@ -90,7 +91,7 @@ internal sealed class TaskRunner : IHostedService
         });
     }
 
-    private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run)
+    private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run, Task announced)
     {
         _telemetry.Started(task);
         ProcessOutcome outcome;
@@ -116,6 +117,7 @@ internal sealed class TaskRunner : IHostedService
             outcome.Succeeded ? "succeeded" : outcome.FailureReason);
         _telemetry.Completed(task, outcome, termination.Cancelled, endedAt);
         await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
+        await announced;
         await _bus.Publish(new TaskCompleted
         {
             TaskId = task.TaskId,

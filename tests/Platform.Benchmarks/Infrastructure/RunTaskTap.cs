@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Platform.Benchmarks.Infrastructure;
+
+/// <summary>
+/// A queue of the benchmark's own bound to the RunTask exchange: records when each RunTask was published
+/// (its arrival here, on the same machine), by task id. That is where a scheduled occurrence's lateness ends.
+/// </summary>
+public sealed class RunTaskTap : IAsyncDisposable
+{
+    private readonly IConnection _connection;
+    private readonly IChannel _channel;
+
+    private RunTaskTap(IConnection connection, IChannel channel)
+    {
+        _connection = connection;
+        _channel = channel;
+    }
+
+    /// <summary>Arrival time of each RunTask seen, by task id.</summary>
+    public ConcurrentDictionary<Guid, DateTimeOffset> Arrivals { get; } = new();
+
+    public static async Task<RunTaskTap> StartAsync(BenchmarkServers servers)
+    {
+        var factory = new ConnectionFactory { HostName = "127.0.0.1", VirtualHost = servers.Name, UserName = "guest", Password = "guest" };
+        var connection = await factory.CreateConnectionAsync("benchmark-run-task-tap");
+        var channel = await connection.CreateChannelAsync();
+        // MassTransit declares the exchange when the first publisher or consumer starts; declaring it the same way is harmless.
+        await channel.ExchangeDeclareAsync("platform.run-task", ExchangeType.Fanout, durable: true);
+        var queue = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true);
+        await channel.QueueBindAsync(queue.QueueName, "platform.run-task", "");
+        var tap = new RunTaskTap(connection, channel);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            var at = DateTimeOffset.UtcNow;
+            if (TaskIdOf(delivery.Body.Span) is { } id) tap.Arrivals.TryAdd(id, at);
+            return Task.CompletedTask;
+        };
+        await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer);
+        return tap;
+    }
+
+    // MassTransit's envelope carries the RunTask under "message"; an outside publisher's bare JSON is the RunTask itself.
+    private static Guid? TaskIdOf(ReadOnlySpan<byte> body)
+    {
+        using var document = JsonDocument.Parse(body.ToArray());
+        var message = document.RootElement.TryGetProperty("message", out var inner) ? inner : document.RootElement;
+        foreach (var name in (string[])["taskId", "task_id", "TaskId"])
+            if (message.TryGetProperty(name, out var id) && id.TryGetGuid(out var guid)) return guid;
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _channel.CloseAsync();
+        await _connection.CloseAsync();
+    }
+}
