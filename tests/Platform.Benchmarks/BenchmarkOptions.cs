@@ -18,7 +18,8 @@ public sealed record BenchmarkOptions(
     int Schedules,
     int ScheduleBurst,
     bool WriteDocs,
-    string? Only = null)
+    string? Only = null,
+    int WarmUpTasks = 300)
 {
     public static BenchmarkOptions Parse(string[] args)
     {

@@ -37,6 +37,10 @@ public sealed class RetentionOptions : IValidatableObject
     [Range(1, 50_000)]
     public int BatchSize { get; set; } = 1000;
 
+    /// <summary>How many deletion batches of one app run at once (each its own transaction and connection).</summary>
+    [Range(1, 16)]
+    public int DeleteParallelism { get; set; } = 2;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (MaxAge is not null && !RetentionDuration.TryParse(MaxAge, out _))

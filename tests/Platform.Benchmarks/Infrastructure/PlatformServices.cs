@@ -34,13 +34,22 @@ public sealed class PlatformServices : IAsyncDisposable
         BenchmarkServers servers, string logDirectory, IReadOnlyDictionary<string, string> extraSettings, bool sandboxed = true)
     {
         var platform = new PlatformServices(servers, logDirectory) { Sandboxed = sandboxed };
-        // The Api first, alone: it creates the schema before the others would race to.
-        await platform.StartServiceAsync("Api", "Api", extraSettings);
-        await Task.WhenAll(
-            platform.StartExecutorsAsync(extraSettings),
-            platform.StartServiceAsync("Scheduler", "Scheduler", extraSettings),
-            platform.StartServiceAsync("Retention", "Retention", extraSettings));
-        return platform;
+        try
+        {
+            // The Api first, alone: it creates the schema before the others would race to.
+            await platform.StartServiceAsync("Api", "Api", extraSettings);
+            await Task.WhenAll(
+                platform.StartExecutorsAsync(extraSettings),
+                platform.StartServiceAsync("Scheduler", "Scheduler", extraSettings),
+                platform.StartServiceAsync("Retention", "Retention", extraSettings));
+            return platform;
+        }
+        catch
+        {
+            // One service failed to start: the others must not outlive the run (they would load every later measurement).
+            await platform.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops the executors and starts new ones, sandboxed (bubblewrap + cgroup) or not.</summary>

@@ -33,7 +33,10 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         await using var tap = await RunTaskTap.StartAsync(servers);
         var (from, to) = CronPlan.Window(TimeSpan.FromSeconds(5));
         Console.WriteLine($"  {plan.Schedules} schedules registered; measuring occurrences in [{from:HH:mm:ss}, {to:HH:mm:ss})");
+        await Task.Delay(from - DateTimeOffset.UtcNow);
+        var cpuBefore = CpuProfile.Take();
         await Task.Delay(to - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10));
+        var cpu = CpuProfile.Take().DescribeSince(cpuBefore, plan.Schedules).Replace("per task", "per occurrence (its task's run included)");
 
         await using var command = platform.Database.CreateCommand(
             """
@@ -44,17 +47,24 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = from });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = to });
         var lateness = new List<double>();
+        List<double> burst = [], spread = [];
         var unseen = 0;
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync())
             {
+                var occurrence = reader.GetFieldValue<DateTimeOffset>(1);
                 if (tap.Arrivals.TryGetValue(reader.GetGuid(0), out var published))
-                    lateness.Add((published - reader.GetFieldValue<DateTimeOffset>(1)).TotalMilliseconds);
+                {
+                    var late = (published - occurrence).TotalMilliseconds;
+                    lateness.Add(late);
+                    (occurrence.Second % CronPlan.PeriodSeconds == CronPlan.BurstSecond ? burst : spread).Add(late);
+                }
                 else unseen++;
             }
         if (lateness.Count == 0) return new LatenessResult(null, plan.Schedules, "not measured: no task of the window was seen published");
         return new LatenessResult(new Distribution(lateness), plan.Schedules,
-            $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : ""));
+            $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : "")
+            + $"; {cpu}; lateness of the occurrences in the burst second: {new Distribution(burst)} ms, of the others: {new Distribution(spread)} ms");
     }
 
     private sealed record CreatedJob(string? Id, string? Missing);

@@ -75,4 +75,23 @@ public sealed class SandboxTests(PlatformFixture platform)
         Assert.False(File.Exists("/etc/platform-test"));
         await platform.WaitForEndAsync(neighbour);
     }
+
+    [Fact]
+    public async Task A_task_sees_the_hosts_system_directories_but_not_its_data_secrets_or_the_platforms_checkout()
+    {
+        // The host has all of these; the checkout is where this test runs from.
+        var checkout = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+        var hidden = new[] { "/var/lib", "/root", "/run", checkout }.Where(Directory.Exists).ToList();
+        Assert.NotEmpty(hidden);
+        var app = await platform.RegisterAppAsync();
+        var id = await platform.RunTaskAsync(app, new
+        {
+            command = "for d in /usr/bin /etc " + string.Join(' ', hidden) + "; do if [ -e \"$d\" ]; then echo \"$d present\"; else echo \"$d absent\"; fi; done",
+        });
+
+        await platform.WaitForEndAsync(id);
+        var lines = (await platform.GetLogsAsync(id)).Select(l => l!["line"]!.GetValue<string>()).ToList();
+
+        Assert.Equal(["/usr/bin present", "/etc present", .. hidden.Select(d => $"{d} absent")], lines);
+    }
 }

@@ -78,18 +78,29 @@ internal sealed class MemoryCgroup : IDisposable
             if (pid != except) Signals.Send(pid, signal);
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Removes the cgroup in the background: once the task's processes are gone the kernel still needs a
+    /// moment before the directory can go (EBUSY meanwhile), and neither the task's end nor a thread of
+    /// the pool should wait for that.
+    /// </summary>
+    public void Dispose() => _ = RemoveAsync();
+
+    private async Task RemoveAsync()
     {
-        for (var attempt = 0; attempt < 50 && Directory.Exists(Path); attempt++)
+        for (var attempt = 0; attempt < 100 && Directory.Exists(Path); attempt++)
         {
-            Signal(Signals.Kill);
             try
             {
+                Signal(Signals.Kill);
                 Directory.Delete(Path);
             }
             catch (IOException)
             {
-                Thread.Sleep(20);
+                await Task.Delay(20 * Math.Min(attempt + 1, 10));
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return;
             }
         }
     }

@@ -31,7 +31,8 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, MemoryCgroup? cgr
 
 /// <summary>
 /// Isolates each task: bubblewrap gives it its own PID namespace (ending the namespace's first process ends
-/// every process in it), a read-only view of the host's filesystem, and a private writable scratch directory
+/// every process in it), a read-only view of the host's system directories only
+/// (<see cref="SandboxOptions.HostDirectories"/>), and a private writable scratch directory
 /// (<c>/home/task</c>, with <c>/tmp</c> inside it) on a tmpfs the size of the task's disk limit, so writes past
 /// it fail with ENOSPC inside the task and never fill the host's disk. A memory cgroup of its own holds the
 /// memory limit. The host's support is probed once at start-up and reported in one log line.
@@ -126,15 +127,17 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         foreach (var (name, value) in TaskEnvironment.For(task, scratch)) start.Environment[name] = value;
     }
 
-    /// <summary>Every top-level entry of the host's root, read-only, except the ones the sandbox makes its own.</summary>
-    private static string[] RootBinds()
+    /// <summary>The configured host directories that exist, read-only (a symlink, as on merged-/usr systems, stays a symlink).</summary>
+    private string[] RootBinds()
     {
         var arguments = new List<string>();
-        foreach (var entry in new DirectoryInfo("/").EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        var names = options.Value.HostDirectories.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => n.Trim('/')).Where(n => n.Length > 0 && !n.Contains('/') && !NotFromHost.Contains(n)).Distinct();
+        foreach (var name in names)
         {
-            if (NotFromHost.Contains(entry.Name)) continue;
+            var entry = new DirectoryInfo("/" + name);
             if (entry.LinkTarget is { } target) arguments.AddRange(["--symlink", target, entry.FullName]);
-            else if (entry is DirectoryInfo) arguments.AddRange(["--ro-bind", entry.FullName, entry.FullName]);
+            else if (entry.Exists) arguments.AddRange(["--ro-bind", entry.FullName, entry.FullName]);
         }
         return arguments.ToArray();
     }

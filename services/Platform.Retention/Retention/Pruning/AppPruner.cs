@@ -93,12 +93,15 @@ public sealed class AppPruner(
         var trimmed = 0;
         try
         {
-            foreach (var batch in doomed.Chunk(options.Value.BatchSize))
+            // Batches are disjoint sets of tasks, so a few can be deleted side by side: PostgreSQL does the
+            // work, one backend per batch, and one backend alone leaves the other cores idle.
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.DeleteParallelism, CancellationToken = ct };
+            await Parallel.ForEachAsync(doomed.Chunk(options.Value.BatchSize), parallel, async (batch, token) =>
             {
-                var removed = (await deletion.DeleteAsync(batch, ct)).Count;
-                deleted += removed;
+                var removed = (await deletion.DeleteAsync(batch, token)).Count;
+                Interlocked.Add(ref deleted, removed);
                 TasksDeleted.Add(removed, new KeyValuePair<string, object?>("app.name", app));
-            }
+            });
             if (limits.MaxLogBytes is { } maxLogBytes)
             {
                 var since = _logsTrimmed.TryGetValue(app, out var last) && last.Cap == maxLogBytes ? last.UpTo : DateTimeOffset.MinValue;
