@@ -29,7 +29,16 @@ public static class BenchmarkPage
         section.AppendLine();
         section.AppendLine("Details of this run:");
         section.AppendLine();
-        foreach (var note in results.Notes) section.AppendLine($"- {note}");
+        foreach (var note in results.Notes)
+        {
+            // A note with a table of its own (the statement profile) keeps its lines, as a block inside the item.
+            var lines = note.Split('\n');
+            section.AppendLine($"- {lines[0]}");
+            if (lines.Length == 1) continue;
+            section.AppendLine("  ```");
+            foreach (var line in lines.Skip(1)) section.AppendLine($"  {line.Trim()}");
+            section.AppendLine("  ```");
+        }
         section.AppendLine(End);
 
         var existing = File.Exists(path) ? File.ReadAllText(path) : "";
