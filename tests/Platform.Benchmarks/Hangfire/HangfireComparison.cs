@@ -35,7 +35,9 @@ public sealed class HangfireComparison(BenchmarkServers servers)
     public async Task<HangfireResult> MeasureAsync(string setting, PostgreSqlStorageOptions options,
         double perSecond, TimeSpan duration, TimeSpan warmUp, int throughputTasks, TimeSpan timeout)
     {
-        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(servers.ConnectionString(Workers + 8), options), options);
+        // As many connections as Platform's five processes have together (5 × 15): with fewer, its workers'
+        // polling held the pool and enqueues timed out waiting for a connection.
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(servers.ConnectionString(PlatformServices.ConnectionsInAll), options), options);
         var client = new BackgroundJobClient(storage);
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = Workers, ServerName = $"bench-{setting}" }, storage);
         await Task.Delay(TimeSpan.FromSeconds(2));

@@ -16,6 +16,10 @@ public sealed class PlatformServices : IAsyncDisposable
     public const int SlotsPerExecutor = 16;
     public const int ClaimConcurrency = 8;
 
+    /// <summary>Each process's connection pool (<see cref="BenchmarkServers.ConnectionString"/>'s default), and all five together.</summary>
+    public const int PoolPerProcess = 15;
+    public const int ConnectionsInAll = 5 * PoolPerProcess;
+
     private readonly BenchmarkServers _servers;
     private readonly string _logDirectory;
     private readonly List<Service> _services = [];
@@ -90,7 +94,7 @@ public sealed class PlatformServices : IAsyncDisposable
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             // Each service under its own application name, so that pg_stat_activity tells them apart.
-            ["TaskStore__ConnectionString"] = _servers.ConnectionString(application: name),
+            ["TaskStore__ConnectionString"] = _servers.ConnectionString(PoolPerProcess, application: name),
             ["TaskStore__Schema"] = "platform",
             ["RabbitMq__Host"] = "127.0.0.1",
             ["RabbitMq__VirtualHost"] = _servers.Name,
