@@ -101,7 +101,10 @@ public static class TaskStoreRegistration
         store.Events.MetadataConfig.CausationIdEnabled = true;
         store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
         store.Schema.For<AppTask>()
-            .Index(x => x.App)
+            // A column of its own (AppTask.AppColumn), kept in step by Marten: counting an app's tasks
+            // (every list page) reads the column's index alone, where an index on the JSON expression made
+            // PostgreSQL read and unpack every one of the app's documents (1.8 ms for 3,300 tasks).
+            .Duplicate(x => x.App)
             .Index(x => x.State)
             .Index(x => x.Job)
             // An app's tasks newest first (GET /v3/apps/{app}/tasks) read one page of this index, not

@@ -26,7 +26,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var logs = Path.Combine(Repository.Root, ".bench", servers.Name);
         Console.WriteLine($"database and virtual host {servers.Name}; service logs in {logs}");
 
-        if (options.Only is "throughput" or "throughput-sandboxed" or "lateness")
+        if (options.Only is "throughput" or "throughput-sandboxed" or "lateness" or "read")
         {
             await using var database = servers.OpenDatabase();
             await MeasureOneAsync(servers, database, logs, options.Only);
@@ -184,6 +184,25 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         Phase($"starting Platform with {(sandboxed ? "sandboxed" : "unsandboxed")} executors");
         await using var platform = await PlatformServices.StartAsync(servers, logs, NoPruning, sandboxed);
         using var client = new PlatformClient(platform.ApiAddress, database);
+        if (measure == "read")
+        {
+            // One app the size of the full run's (3,300 finished tasks), without the other 99.
+            await client.RegisterAppAsync("bench-noop", "true");
+            await new Throughput(client, servers).MeasureAsync("bench-noop", 300, TimeSpan.FromSeconds(60));
+            var seeder = new StoreSeeder(database);
+            await client.RegisterAppAsync("bench-read-00", "true");
+            await seeder.SeedAsync(await seeder.FinishedTasksAsync("bench-noop", 300), "bench-read-00", 3_300);
+            await using (var vacuum = database.CreateCommand("vacuum (analyze) platform.mt_events, platform.mt_streams, platform.mt_doc_apptask, platform.task_logs"))
+                await vacuum.ExecuteNonQueryAsync();
+            var statements = await StatementProfile.StartAsync(servers);
+            // Ten times the full run's requests: long enough to attach a profiler to the Api.
+            var list = await new ReadPath(client).MeasureAsync("bench-read-00", options.ReadPathRequests * 10);
+            _results.Note($"GET /v3/apps/bench-read-00/tasks (3,300 tasks in the app, first page), one at a time: {list} ms");
+            if (statements is not null) _results.Note("statements per request: " + (await statements.DescribeAsync(options.ReadPathRequests * 10 + 10)).Replace("per task", "per request").Replace("/task", "/req"));
+            foreach (var path in (string[])["/v3/apps/bench-read-00/tasks?per_page=1", "/v3/apps/bench-read-00", "/healthz"])
+                _results.Note($"GET {path}: {await new ReadPath(client).MeasurePathAsync(path, options.ReadPathRequests)} ms");
+            return;
+        }
         if (measure == "lateness")
         {
             var lateness = await new SchedulerLateness(client, servers).MeasureAsync(new CronPlan(options.Schedules, options.ScheduleBurst));

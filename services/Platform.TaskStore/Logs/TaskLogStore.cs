@@ -23,7 +23,7 @@ public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStore
              select * from (
                select l.task_id, t.data ->> 'Name', l.seq, l.stream, l.at, l.line
                from {_table} l join {_tasks} t on t.id = l.task_id
-               where t.data ->> 'App' = $1
+               where t.{Platform.TaskStore.Tasks.AppTask.AppColumn} = $1
                order by l.at desc, l.seq desc limit $2) recent
              order by at, seq
              """);

@@ -11,6 +11,9 @@ public sealed class AppTask
     /// <summary>Marten's table for these documents, for the few queries written in SQL.</summary>
     public const string TableName = "mt_doc_apptask";
 
+    /// <summary>The column <see cref="App"/> is duplicated into (indexed), for the queries written in SQL.</summary>
+    public const string AppColumn = "app";
+
     public Guid Id { get; set; }
     public string App { get; set; } = "";
     public long SequenceId { get; set; }

@@ -43,8 +43,8 @@ public sealed class StoreSeeder(NpgsqlDataSource database)
              """);
         await Execute(connection,
             $"""
-             insert into {Schema}.mt_doc_apptask (id, data, mt_last_modified, mt_dotnet_type, mt_version)
-             select s.id, d.data || jsonb_build_object('Id', s.id, 'App', s.app, 'SequenceId', s.seq), d.mt_last_modified, d.mt_dotnet_type, d.mt_version
+             insert into {Schema}.mt_doc_apptask (id, data, app, mt_last_modified, mt_dotnet_type, mt_version)
+             select s.id, d.data || jsonb_build_object('Id', s.id, 'App', s.app, 'SequenceId', s.seq), s.app, d.mt_last_modified, d.mt_dotnet_type, d.mt_version
              from seed s join {Schema}.mt_doc_apptask d on d.id = s.template
              """);
         await Execute(connection,

@@ -55,7 +55,7 @@ public sealed class AppPruner(
         $"""
          select id, CAST(data ->> 'SequenceId' as bigint), CAST(coalesce(data ->> 'EndedAt', data ->> 'UpdatedAt') as timestamptz)
          from {storeOptions.Value.Schema}.{AppTask.TableName}
-         where data ->> 'App' = $1 and data ->> 'State' in ('Succeeded', 'Failed')
+         where {AppTask.AppColumn} = $1 and data ->> 'State' in ('Succeeded', 'Failed')
          order by CAST(data ->> 'SequenceId' as bigint) desc
          """;
 
