@@ -18,9 +18,13 @@ public sealed class SchedulerOptions
     [Range(1, 3600)]
     public int ReloadSeconds { get; set; } = 30;
 
-    /// <summary>How many occurrences this instance fires at once when many are due together.</summary>
+    /// <summary>How many firings (a batch, or one schedule) this instance runs at once when many are due together.</summary>
     [Range(1, 256)]
     public int MaxParallelFirings { get; set; } = 16;
+
+    /// <summary>How many due schedules of Always jobs are fired in one transaction. 1 fires each on its own.</summary>
+    [Range(1, 500)]
+    public int FiringBatchSize { get; set; } = 25;
 
     /// <summary>At most this many missed occurrences of one schedule are recorded one by one after an outage.</summary>
     [Range(1, 10_000)]

@@ -12,16 +12,21 @@ public sealed class AppSequences(NpgsqlDataSource dataSource, Microsoft.Extensio
 {
     private readonly string _sql =
         $"""
-         insert into {options.Value.Schema}.{AppSequenceTable.Name} as s (app, last_sequence_id) values ($1, 1)
-         on conflict (app) do update set last_sequence_id = s.last_sequence_id + 1
+         insert into {options.Value.Schema}.{AppSequenceTable.Name} as s (app, last_sequence_id) values ($1, $2)
+         on conflict (app) do update set last_sequence_id = s.last_sequence_id + $2
          returning last_sequence_id
          """;
 
-    public async Task<long> NextAsync(string app, CancellationToken cancellationToken)
+    public Task<long> NextAsync(string app, CancellationToken cancellationToken) => NextRangeAsync(app, 1, cancellationToken);
+
+    /// <summary>Reserves <paramref name="count"/> consecutive ids in one statement; returns the first.</summary>
+    public async Task<long> NextRangeAsync(string app, int count, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         await using var command = dataSource.CreateCommand(_sql);
         command.Parameters.Add(new NpgsqlParameter { Value = app });
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)count });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! - count + 1;
     }
 }
 

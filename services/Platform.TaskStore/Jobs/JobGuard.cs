@@ -20,12 +20,51 @@ public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, 
          for share
          """;
 
+    private readonly string _activeSchedules =
+        $"""
+         select s.id from {options.Value.Schema}.mt_doc_jobschedule s
+         join {options.Value.Schema}.mt_doc_job j on j.id = s.data ->> 'Job'
+         where s.id = any($1) and j.data ->> 'State' = 'Active'
+         for share
+         """;
+
     private readonly string _notDeleting =
         $"select 1 from {options.Value.Schema}.mt_doc_job j where j.id = $1 and j.data ->> 'State' <> 'Deleting' for share";
 
     /// <summary>For a scheduled run: null when the job is not active or the schedule is gone.</summary>
     public Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, CancellationToken ct) =>
         OpenAsync(_activeSchedule, [job, scheduleId], ct);
+
+    /// <summary>
+    /// For scheduled runs of several schedules in one transaction: the session and which of the schedules
+    /// are still there with their job active (those rows held); null when none is.
+    /// </summary>
+    public async Task<(GuardedSession Session, HashSet<Guid> Active)?> WhileSchedulesActiveAsync(IReadOnlyCollection<Guid> scheduleIds, CancellationToken ct)
+    {
+        var connection = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(ct);
+            var active = new HashSet<Guid>();
+            await using (var command = new NpgsqlCommand(_activeSchedules, connection, transaction))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = scheduleIds.ToArray() });
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) active.Add(reader.GetGuid(0));
+            }
+            if (active.Count == 0)
+            {
+                await connection.DisposeAsync();
+                return null;
+            }
+            return (new GuardedSession(connection, transaction, store.LightweightSession(SessionOptions.ForTransaction(transaction, false))), active);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>For an ad hoc run: null when the job is gone or being deleted.</summary>
     public Task<GuardedSession?> WhileNotDeletingAsync(string job, CancellationToken ct) =>

@@ -50,6 +50,46 @@ public sealed class FiringTests(PlatformFixture platform, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Many_schedules_due_in_the_same_second_fire_together_and_each_occurrence_exactly_once_on_two_schedulers()
+    {
+        // Thirty Always jobs due at the same instants: each Scheduler fires them in batches (one transaction
+        // per batch), and the two Schedulers race for every batch.
+        var app = await platform.RegisterAppAsync();
+        var jobs = new List<string>();
+        for (var i = 0; i < 30; i++) jobs.Add(await platform.CreateJobAsync(app, command: "true"));
+        try
+        {
+            await Task.WhenAll(jobs.Select(job => platform.AddScheduleAsync(job, "*/2 * * * * *")));
+            foreach (var job in jobs)
+                await platform.EventuallyAsync(() => platform.OccurrencesAsync(job, "fired"), o => o.Count >= 3, Patience, $"3 fired occurrences of {job}");
+            await Task.WhenAll(jobs.Select(job => platform.SuspendAsync(job)));
+
+            var sequenceIds = new List<long>();
+            foreach (var job in jobs)
+            {
+                var tasks = await platform.EventuallyAsync(() => platform.JobTasksAsync(job),
+                    t => t.All(task => task.State() is "SUCCEEDED" or "FAILED"), Patience, $"every task of {job} ending");
+                var occurrences = await platform.OccurrencesAsync(job);
+                var fired = occurrences.Where(o => o["outcome"]!.GetValue<string>() == "FIRED").ToList();
+                Assert.All(tasks.GroupBy(t => t.OccurrenceAt()), g => Assert.Single(g));
+                Assert.Equal(fired.Select(o => o["task_guid"]!.GetValue<Guid>()).Order(), tasks.Select(t => t["guid"]!.GetValue<Guid>()).Order());
+                Assert.All(tasks, t => Assert.Equal("SUCCEEDED", t.State()));
+                // Every occurrence from the first to the last handled exactly once.
+                var times = occurrences.Select(o => o.Time("occurrence_at")).Order().ToList();
+                var expected = Enumerable.Range(0, (int)(times[^1] - times[0]).TotalSeconds / 2 + 1).Select(i => times[0].AddSeconds(2 * i));
+                Assert.Equal(expected, times);
+                sequenceIds.AddRange(tasks.Select(t => t["sequence_id"]!.GetValue<long>()));
+            }
+            // Ids reserved in ranges by two Schedulers never collide.
+            Assert.Equal(sequenceIds.Count, sequenceIds.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var job in jobs) await platform.DeleteJobAsync(job);
+        }
+    }
+
+    [Fact]
     public async Task With_two_thousand_schedules_registered_each_occurrence_of_a_busy_schedule_still_fires_once()
     {
         var app = await platform.RegisterAppAsync();

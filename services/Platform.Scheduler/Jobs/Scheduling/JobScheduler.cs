@@ -46,10 +46,11 @@ internal sealed class JobScheduler(
                     nextReload = now + reloadEvery;
                 }
 
-                var due = schedules.Where(s => s.NextDue <= now).ToList();
+                var due = schedules.Where(s => s.NextDue <= now).OrderBy(s => s.Schedule.Id).ToList();
                 if (due.Count > 0)
                 {
-                    await Parallel.ForEachAsync(due, parallel, (schedule, token) => new ValueTask(firer.HandleAsync(schedule, token)));
+                    await Parallel.ForEachAsync(FiringBatches(due, settings.FiringBatchSize), parallel,
+                        (batch, token) => new ValueTask(firer.HandleTogetherAsync(batch, token)));
                     continue;
                 }
 
@@ -68,6 +69,16 @@ internal sealed class JobScheduler(
                 await Task.Delay(TimeSpan.FromSeconds(1), clock, ct);
             }
         }
+    }
+
+    /// <summary>
+    /// Schedules of <see cref="ConcurrencyPolicy.Always"/> jobs go in batches of up to <paramref name="size"/>,
+    /// fired in one transaction each; Forbid and Replace look at their job's running tasks, one at a time.
+    /// </summary>
+    internal static IEnumerable<IReadOnlyList<DueSchedule>> FiringBatches(IReadOnlyList<DueSchedule> due, int size)
+    {
+        foreach (var batch in due.Where(d => d.Job.ConcurrencyPolicy == ConcurrencyPolicy.Always).Chunk(size)) yield return batch;
+        foreach (var single in due.Where(d => d.Job.ConcurrencyPolicy != ConcurrencyPolicy.Always)) yield return [single];
     }
 
     /// <summary>Every schedule of every active job, each continuing from its stored progress.</summary>

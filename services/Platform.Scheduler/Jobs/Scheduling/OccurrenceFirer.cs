@@ -44,8 +44,7 @@ internal sealed class OccurrenceFirer(
     {
         var now = clock.GetUtcNow();
         var job = due.Job;
-        var deadline = job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
-        var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, deadline, options.Value.MaxMissedRecorded);
+        var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, StartingDeadline(job), options.Value.MaxMissedRecorded);
         if (plan.Handled is not { } handled) return;
 
         // A scheduled occurrence is the origin of its task: nothing but the clock caused it, so it starts a
@@ -79,6 +78,112 @@ internal sealed class OccurrenceFirer(
             due.RetryAt(now.AddSeconds(1));
         }
     }
+
+    /// <summary>
+    /// Fires several due schedules of <see cref="ConcurrencyPolicy.Always"/> jobs in one transaction: the same
+    /// records as <see cref="HandleAsync"/> writes for each, with one guard query, one app load and one
+    /// save for all (a burst of occurrences due in the same second costs one round trip set, not one per
+    /// occurrence). When another replica handled any of them first the transaction fails as a whole, and each
+    /// is handled on its own, which finds out how far the other got. Callers pass schedules ordered by id,
+    /// so that two replicas firing the same set insert in the same order and one waits for the other rather
+    /// than deadlocking.
+    /// </summary>
+    public async Task HandleTogetherAsync(IReadOnlyList<DueSchedule> batch, CancellationToken ct)
+    {
+        if (batch.Count == 1)
+        {
+            await HandleAsync(batch[0], ct);
+            return;
+        }
+        var now = clock.GetUtcNow();
+        var plans = batch
+            .Select(due => (Due: due, Plan: OccurrencePlanner.Plan(due.Cron, due.Since, now, StartingDeadline(due.Job), options.Value.MaxMissedRecorded)))
+            .Where(p => p.Plan.Handled is not null)
+            .ToList();
+        if (plans.Count == 0) return;
+
+        List<Firing> fired;
+        try
+        {
+            fired = await CommitTogetherAsync(plans, now, ct);
+        }
+        catch (Exception ex) when (IsAlreadyHandled(ex))
+        {
+            foreach (var (due, _) in plans) await HandleAsync(due, ct);
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Firing {Count} schedules together failed; trying again in 1 s", plans.Count);
+            foreach (var (due, _) in plans) due.RetryAt(now.AddSeconds(1));
+            return;
+        }
+        foreach (var (due, plan) in plans) due.HandledUpTo(plan.Handled!.Value);
+        await Task.WhenAll(fired.Select(firing => PublishInOwnTraceAsync(firing, ct)));
+    }
+
+    private async Task<List<Firing>> CommitTogetherAsync(
+        List<(DueSchedule Due, OccurrencePlan Plan)> plans, DateTimeOffset now, CancellationToken ct)
+    {
+        // Sequence ids first, a range per app, before a connection is held (see CommitAsync).
+        var next = new Dictionary<string, long>();
+        foreach (var app in plans.Where(p => p.Plan.Fire is not null).GroupBy(p => p.Due.Job.App))
+            next[app.Key] = await sequences.NextRangeAsync(app.Key, app.Count(), ct);
+
+        var guarded = await guard.WhileSchedulesActiveAsync(plans.Select(p => p.Due.Schedule.Id).ToList(), ct);
+        if (guarded is not { } held)
+        {
+            logger.LogInformation("None of {Count} due schedules is active any more; nothing fired", plans.Count);
+            return [];
+        }
+        await using var _ = held.Session;
+        var session = held.Session.Session;
+        var apps = (await session.LoadManyAsync<App>(ct, next.Keys)).ToDictionary(a => a.Name);
+        var fired = new List<Firing>();
+        foreach (var (due, plan) in plans)
+        {
+            if (!held.Active.Contains(due.Schedule.Id))
+            {
+                logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", due.Job.Name, due.Schedule.Id);
+                continue;
+            }
+            foreach (var missed in plan.Missed)
+                session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
+            if (plan.EarlierMissedNotRecorded)
+                logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, due.Job.Name);
+            if (plan.Fire is { } at)
+            {
+                var (accepted, skipReason) = Accept(due, at, apps.GetValueOrDefault(due.Job.App), next[due.Job.App]++, now);
+                session.Insert(accepted is null
+                    ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
+                    : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
+                if (accepted is not null)
+                {
+                    session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
+                    fired.Add(new Firing(accepted, at, []));
+                }
+            }
+            session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = due.Job.Name, LastOccurrenceAt = plan.Handled!.Value });
+        }
+        await held.Session.CommitAsync(ct);
+        return fired;
+    }
+
+    // Each occurrence fired together with others still starts a trace of its own, as in HandleAsync.
+    private async Task PublishInOwnTraceAsync(Firing firing, CancellationToken ct)
+    {
+        Activity.Current = null;
+        using var activity = Source.StartActivity("job fire");
+        var origin = firing.Accepted.Origin!;
+        activity?.SetTag(TelemetryTags.JobName, origin.Job);
+        activity?.SetTag(TelemetryTags.AppName, firing.Accepted.App);
+        activity?.SetTag(TelemetryTags.JobScheduleId, origin.ScheduleId?.ToString());
+        activity?.SetTag(TelemetryTags.JobOccurrenceAt, firing.OccurrenceAt.ToString("O"));
+        activity?.SetTag(TelemetryTags.TaskId, firing.Accepted.TaskId.ToString());
+        await PublishAsync(firing, ct);
+    }
+
+    private static TimeSpan? StartingDeadline(Job job) => job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     /// <summary>
     /// Runs a firing's statements once in a transaction that is rolled back, so that Marten generates and
@@ -157,17 +262,20 @@ internal sealed class OccurrenceFirer(
                 return (null, $"skipped: concurrency policy Forbid, and task {unfinished[0]} of the job has not ended", []);
         }
 
-        if (await session.LoadAsync<App>(job.App, ct) is not { } app)
-            return (null, $"skipped: the app '{job.App}' no longer exists", []);
+        var (accepted, skipReason) = Accept(due, at, await session.LoadAsync<App>(job.App, ct), sequenceId, now);
+        return (accepted, skipReason, unfinished);
+    }
+
+    /// <summary>The occurrence's task, or why it is skipped (its app gone, or the job no longer valid for it).</summary>
+    private static (TaskAccepted? Accepted, string? SkipReason) Accept(DueSchedule due, DateTimeOffset at, App? app, long sequenceId, DateTimeOffset now)
+    {
+        var job = due.Job;
+        if (app is null) return (null, $"skipped: the app '{job.App}' no longer exists");
         var overrides = JobTasks.Overrides(job);
         var errors = TaskDefinition.Validate(overrides, app);
-        if (errors.Count > 0)
-            return (null, "skipped: " + string.Join(" ", errors.Values.SelectMany(e => e)), []);
-
+        if (errors.Count > 0) return (null, "skipped: " + string.Join(" ", errors.Values.SelectMany(e => e)));
         var taskId = OccurrenceIds.For(job.Name, due.Schedule.Id, at);
-        var accepted = TaskDefinition.Accept(taskId, sequenceId, overrides, app, now,
-            new TaskOrigin(job.Name, due.Schedule.Id, at));
-        return (accepted, null, unfinished);
+        return (TaskDefinition.Accept(taskId, sequenceId, overrides, app, now, new TaskOrigin(job.Name, due.Schedule.Id, at)), null);
     }
 
     private JobOccurrence Record(DueSchedule due, DateTimeOffset at, OccurrenceOutcome outcome, string? reason, Guid? taskId) => new()
