@@ -136,8 +136,8 @@ internal sealed class OccurrenceFirer(
             logger.LogInformation("None of {Count} due schedules is active any more; nothing fired", plans.Count);
             return [];
         }
-        await using var _ = held.Session;
-        var session = held.Session.Session;
+        await using var transaction = held.Session;
+        var session = transaction.Session;
         var apps = (await session.LoadManyAsync<App>(ct, next.Keys)).ToDictionary(a => a.Name);
         var fired = new List<Firing>();
         foreach (var (due, plan) in plans)
@@ -147,25 +147,15 @@ internal sealed class OccurrenceFirer(
                 logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", due.Job.Name, due.Schedule.Id);
                 continue;
             }
-            foreach (var missed in plan.Missed)
-                session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
-            if (plan.EarlierMissedNotRecorded)
-                logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, due.Job.Name);
+            (TaskAccepted?, string?, IReadOnlyList<Guid>) decision = default;
             if (plan.Fire is { } at)
             {
                 var (accepted, skipReason) = Accept(due, at, apps.GetValueOrDefault(due.Job.App), next[due.Job.App]++, now);
-                session.Insert(accepted is null
-                    ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
-                    : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
-                if (accepted is not null)
-                {
-                    session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
-                    fired.Add(new Firing(accepted, at, []));
-                }
+                decision = (accepted, skipReason, []);
             }
-            session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = due.Job.Name, LastOccurrenceAt = plan.Handled!.Value });
+            if (Stage(session, due, plan, decision) is { } firing) fired.Add(firing);
         }
-        await held.Session.CommitAsync(ct);
+        await transaction.CommitAsync(ct);
         return fired;
     }
 
@@ -223,15 +213,27 @@ internal sealed class OccurrenceFirer(
         await using var guarded = await guard.WhileScheduledAsync(job.Name, due.Schedule.Id, ct);
         if (guarded is null) return (false, null);
         var session = guarded.Session;
+        var decision = plan.Fire is { } at ? await DecideAsync(session, due, at, sequenceId!.Value, now, ct) : default;
+        var firing = Stage(session, due, plan, decision);
+        await guarded.CommitAsync(ct);
+        return (true, firing);
+    }
+
+    /// <summary>
+    /// Puts one schedule's handling into <paramref name="session"/>: the missed occurrences, the fired (or
+    /// skipped) one with its task's stream, and the schedule's progress. The same for a firing alone and in a batch.
+    /// </summary>
+    private Firing? Stage(IDocumentSession session, DueSchedule due, OccurrencePlan plan, (TaskAccepted? Accepted, string? SkipReason, IReadOnlyList<Guid> Replaced) decision)
+    {
         foreach (var missed in plan.Missed)
             session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
         if (plan.EarlierMissedNotRecorded)
-            logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, job.Name);
+            logger.LogWarning("Schedule {Schedule} of job {Job} missed more occurrences than are recorded one by one", due.Schedule.Id, due.Job.Name);
 
         Firing? firing = null;
         if (plan.Fire is { } at)
         {
-            var (accepted, skipReason, replaced) = await DecideAsync(session, due, at, sequenceId!.Value, now, ct);
+            var (accepted, skipReason, replaced) = decision;
             session.Insert(accepted is null
                 ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
                 : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
@@ -241,9 +243,8 @@ internal sealed class OccurrenceFirer(
                 firing = new Firing(accepted, at, replaced);
             }
         }
-        session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = job.Name, LastOccurrenceAt = plan.Handled!.Value });
-        await guarded.CommitAsync(ct);
-        return (true, firing);
+        session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = due.Job.Name, LastOccurrenceAt = plan.Handled!.Value });
+        return firing;
     }
 
     /// <summary>The task to start for an occurrence, or why it is skipped; and, for Replace, the tasks to end first.</summary>
