@@ -44,6 +44,7 @@ internal sealed class JobScheduler(
                     reloadRequested = false;
                     schedules = await LoadAsync(ct);
                     nextReload = now + reloadEvery;
+                    WarnIfSlow(now, "Reloading {Count} schedules", schedules.Count);
                 }
 
                 var due = schedules.Where(s => s.NextDue <= now).OrderBy(s => s.Schedule.Id).ToList();
@@ -51,6 +52,7 @@ internal sealed class JobScheduler(
                 {
                     await Parallel.ForEachAsync(FiringBatches(due, settings.FiringBatchSize), parallel,
                         (batch, token) => new ValueTask(firer.HandleTogetherAsync(batch, token)));
+                    WarnIfSlow(now, "Firing {Count} due schedules", due.Count);
                     continue;
                 }
 
@@ -69,6 +71,14 @@ internal sealed class JobScheduler(
                 await Task.Delay(TimeSpan.FromSeconds(1), clock, ct);
             }
         }
+    }
+
+    // Every occurrence waits while the loop is busy: a slow reload or round of firings is worth a line.
+    private void WarnIfSlow(DateTimeOffset startedAt, string what, int count)
+    {
+        var took = clock.GetUtcNow() - startedAt;
+        if (took > TimeSpan.FromSeconds(1))
+            logger.LogWarning(what + " took {Seconds:0.0} s; occurrences due meanwhile fire late", count, took.TotalSeconds);
     }
 
     /// <summary>
