@@ -143,14 +143,8 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         _results.Note($"read path: {events:N0} events in the store ({seeded} apps × {tasksPerApp:N0} copied finished tasks, seeded in {seedClock.Elapsed.TotalSeconds:0} s"
             + (seeded < apps ? $", stopped by the {options.SeedingBudget.TotalSeconds:0} s seeding budget)" : ")"));
 
-        // A million rows just written: autovacuum would start on them during the next measurements, at a
-        // moment of its choosing. Done now instead, as after any bulk load, so that it is in no figure.
         Phase("5. read path: vacuum and analyze after seeding (not measured)");
-        await using (var vacuum = database.CreateCommand("vacuum (analyze) platform.mt_events, platform.mt_streams, platform.mt_doc_apptask, platform.task_logs"))
-        {
-            vacuum.CommandTimeout = 300;
-            await vacuum.ExecuteNonQueryAsync();
-        }
+        await seeder.VacuumAsync();
 
         Phase("5. read path: listing");
         var list = await new ReadPath(client).MeasureAsync("bench-read-00", options.ReadPathRequests);
@@ -192,8 +186,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             var seeder = new StoreSeeder(database);
             await client.RegisterAppAsync("bench-read-00", "true");
             await seeder.SeedAsync(await seeder.FinishedTasksAsync("bench-noop", 300), "bench-read-00", 3_300);
-            await using (var vacuum = database.CreateCommand("vacuum (analyze) platform.mt_events, platform.mt_streams, platform.mt_doc_apptask, platform.task_logs"))
-                await vacuum.ExecuteNonQueryAsync();
+            await seeder.VacuumAsync();
             var statements = await StatementProfile.StartAsync(servers);
             // Ten times the full run's requests: long enough to attach a profiler to the Api.
             var list = await new ReadPath(client).MeasureAsync("bench-read-00", options.ReadPathRequests * 10);

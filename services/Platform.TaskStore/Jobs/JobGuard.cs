@@ -32,58 +32,40 @@ public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, 
         $"select 1 from {options.Value.Schema}.mt_doc_job j where j.id = $1 and j.data ->> 'State' <> 'Deleting' for share";
 
     /// <summary>For a scheduled run: null when the job is not active or the schedule is gone.</summary>
-    public Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, CancellationToken ct) =>
-        OpenAsync(_activeSchedule, [job, scheduleId], ct);
+    public async Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, CancellationToken ct) =>
+        (await OpenAsync(_activeSchedule, [job, scheduleId], ct))?.Session;
 
     /// <summary>
     /// For scheduled runs of several schedules in one transaction: the session and which of the schedules
     /// are still there with their job active (those rows held); null when none is.
     /// </summary>
-    public async Task<(GuardedSession Session, HashSet<Guid> Active)?> WhileSchedulesActiveAsync(IReadOnlyCollection<Guid> scheduleIds, CancellationToken ct)
-    {
-        var connection = await dataSource.OpenConnectionAsync(ct);
-        try
-        {
-            var transaction = await connection.BeginTransactionAsync(ct);
-            var active = new HashSet<Guid>();
-            await using (var command = new NpgsqlCommand(_activeSchedules, connection, transaction))
-            {
-                command.Parameters.Add(new NpgsqlParameter { Value = scheduleIds.ToArray() });
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) active.Add(reader.GetGuid(0));
-            }
-            if (active.Count == 0)
-            {
-                await connection.DisposeAsync();
-                return null;
-            }
-            return (new GuardedSession(connection, transaction, store.LightweightSession(SessionOptions.ForTransaction(transaction, false))), active);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    public async Task<(GuardedSession Session, HashSet<Guid> Active)?> WhileSchedulesActiveAsync(IReadOnlyCollection<Guid> scheduleIds, CancellationToken ct) =>
+        await OpenAsync(_activeSchedules, [scheduleIds.ToArray()], ct) is { } held ? (held.Session, held.Rows.Cast<Guid>().ToHashSet()) : null;
 
     /// <summary>For an ad hoc run: null when the job is gone or being deleted.</summary>
-    public Task<GuardedSession?> WhileNotDeletingAsync(string job, CancellationToken ct) =>
-        OpenAsync(_notDeleting, [job], ct);
+    public async Task<GuardedSession?> WhileNotDeletingAsync(string job, CancellationToken ct) =>
+        (await OpenAsync(_notDeleting, [job], ct))?.Session;
 
-    private async Task<GuardedSession?> OpenAsync(string sql, object[] parameters, CancellationToken ct)
+    /// <summary>Runs the guard query in a new transaction; null (and nothing held) when it found no row.</summary>
+    private async Task<(GuardedSession Session, List<object> Rows)?> OpenAsync(string sql, object[] parameters, CancellationToken ct)
     {
         var connection = await dataSource.OpenConnectionAsync(ct);
         try
         {
             var transaction = await connection.BeginTransactionAsync(ct);
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
-            if (await command.ExecuteScalarAsync(ct) is null)
+            var rows = new List<object>();
+            await using (var command = new NpgsqlCommand(sql, connection, transaction))
+            {
+                foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) rows.Add(reader.GetValue(0));
+            }
+            if (rows.Count == 0)
             {
                 await connection.DisposeAsync();
                 return null;
             }
-            return new GuardedSession(connection, transaction, store.LightweightSession(SessionOptions.ForTransaction(transaction, false)));
+            return (new GuardedSession(connection, transaction, store.LightweightSession(SessionOptions.ForTransaction(transaction, false))), rows);
         }
         catch
         {

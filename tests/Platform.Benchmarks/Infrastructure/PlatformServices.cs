@@ -18,7 +18,7 @@ public sealed class PlatformServices : IAsyncDisposable
 
     /// <summary>Each process's connection pool (<see cref="BenchmarkServers.ConnectionString"/>'s default), and all five together.</summary>
     public const int PoolPerProcess = 15;
-    public const int ConnectionsInAll = 5 * PoolPerProcess;
+    public const int ConnectionsInAll = (Executors + 3) * PoolPerProcess; // the executors, Api, Scheduler, Retention
 
     private readonly BenchmarkServers _servers;
     private readonly string _logDirectory;

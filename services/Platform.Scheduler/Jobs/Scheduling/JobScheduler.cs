@@ -50,9 +50,10 @@ internal sealed class JobScheduler(
                 var due = schedules.Where(s => s.NextDue <= now).OrderBy(s => s.Schedule.Id).ToList();
                 if (due.Count > 0)
                 {
+                    var firingStarted = clock.GetUtcNow();
                     await Parallel.ForEachAsync(FiringBatches(due, settings.FiringBatchSize), parallel,
                         (batch, token) => new ValueTask(firer.HandleTogetherAsync(batch, token)));
-                    WarnIfSlow(now, "Firing {Count} due schedules", due.Count);
+                    WarnIfSlow(firingStarted, "Firing {Count} due schedules", due.Count);
                     continue;
                 }
 

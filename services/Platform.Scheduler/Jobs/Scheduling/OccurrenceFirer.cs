@@ -47,14 +47,7 @@ internal sealed class OccurrenceFirer(
         var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, StartingDeadline(job), options.Value.MaxMissedRecorded);
         if (plan.Handled is not { } handled) return;
 
-        // A scheduled occurrence is the origin of its task: nothing but the clock caused it, so it starts a
-        // trace of its own, and the task's RunTask, claim and run continue that trace.
-        Activity.Current = null;
-        using var activity = Source.StartActivity("job fire");
-        activity?.SetTag(TelemetryTags.JobName, job.Name);
-        activity?.SetTag(TelemetryTags.AppName, job.App);
-        activity?.SetTag(TelemetryTags.JobScheduleId, due.Schedule.Id.ToString());
-        activity?.SetTag(TelemetryTags.JobOccurrenceAt, handled.ToString("O"));
+        using var activity = StartFireTrace(job.Name, job.App, due.Schedule.Id, handled);
 
         try
         {
@@ -162,15 +155,25 @@ internal sealed class OccurrenceFirer(
     // Each occurrence fired together with others still starts a trace of its own, as in HandleAsync.
     private async Task PublishInOwnTraceAsync(Firing firing, CancellationToken ct)
     {
-        Activity.Current = null;
-        using var activity = Source.StartActivity("job fire");
         var origin = firing.Accepted.Origin!;
-        activity?.SetTag(TelemetryTags.JobName, origin.Job);
-        activity?.SetTag(TelemetryTags.AppName, firing.Accepted.App);
-        activity?.SetTag(TelemetryTags.JobScheduleId, origin.ScheduleId?.ToString());
-        activity?.SetTag(TelemetryTags.JobOccurrenceAt, firing.OccurrenceAt.ToString("O"));
+        using var activity = StartFireTrace(origin.Job, firing.Accepted.App, origin.ScheduleId!.Value, firing.OccurrenceAt);
         activity?.SetTag(TelemetryTags.TaskId, firing.Accepted.TaskId.ToString());
         await PublishAsync(firing, ct);
+    }
+
+    /// <summary>
+    /// A scheduled occurrence is the origin of its task: nothing but the clock caused it, so it starts a
+    /// trace of its own (the "job fire" span), and the task's RunTask, claim and run continue that trace.
+    /// </summary>
+    private static Activity? StartFireTrace(string job, string app, Guid scheduleId, DateTimeOffset occurrenceAt)
+    {
+        Activity.Current = null;
+        var activity = Source.StartActivity("job fire");
+        activity?.SetTag(TelemetryTags.JobName, job);
+        activity?.SetTag(TelemetryTags.AppName, app);
+        activity?.SetTag(TelemetryTags.JobScheduleId, scheduleId.ToString());
+        activity?.SetTag(TelemetryTags.JobOccurrenceAt, occurrenceAt.ToString("O"));
+        return activity;
     }
 
     private static TimeSpan? StartingDeadline(Job job) => job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
