@@ -14,6 +14,13 @@ install_packages() {
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v curl >/dev/null || missing+=(curl)
+  # The task sandbox: a network namespace per task (slirp4netns, nftables), seccomp (libseccomp), setpriv
+  # (util-linux); socat is a listener for the sandbox's network tests.
+  command -v slirp4netns >/dev/null || missing+=(slirp4netns)
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  command -v socat >/dev/null || missing+=(socat)
+  ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing+=(libseccomp2)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root apt-get update -qq
@@ -52,6 +59,26 @@ start_postgres() {
   fi
 }
 
+# Nothing of RabbitMQ need be reachable from other machines here: AMQP, management, the Erlang distribution
+# port (25672) and epmd (4369) listen on loopback only. A changed configuration needs one restart.
+bind_rabbitmq_to_loopback() {
+  local env_file=/etc/rabbitmq/rabbitmq-env.conf conf_file=/etc/rabbitmq/rabbitmq.conf
+  local wanted_env='# Written by Platform'"'"'s eng/setup.sh: listen on loopback only.
+NODE_IP_ADDRESS=127.0.0.1
+SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+export ERL_EPMD_ADDRESS=127.0.0.1'
+  local wanted_conf='management.tcp.ip = 127.0.0.1'
+  if [ "$(cat "$env_file" 2>/dev/null)" != "$wanted_env" ] || ! grep -qxF "$wanted_conf" "$conf_file" 2>/dev/null; then
+    log "binding RabbitMQ (AMQP, management, Erlang distribution, epmd) to loopback (one restart)"
+    mkdir -p /etc/rabbitmq
+    printf '%s\n' "$wanted_env" > "$env_file"
+    { grep -v '^management.tcp.ip' "$conf_file" 2>/dev/null || true; printf '%s\n' "$wanted_conf"; } > "$conf_file.new" && mv "$conf_file.new" "$conf_file"
+    rabbitmqctl -q stop >/dev/null 2>&1 || true
+    epmd -kill >/dev/null 2>&1 || true
+  fi
+}
+
 start_rabbitmq() {
   if ! rabbitmqctl -q status >/dev/null 2>&1; then
     log "starting RabbitMQ"
@@ -71,6 +98,14 @@ start_rabbitmq() {
   log "RabbitMQ management API did not come up"; return 1
 }
 
+# Tasks run as this unprivileged user (Executor:Sandbox:TaskUser), never as root.
+create_task_user() {
+  if ! id platform-task >/dev/null 2>&1; then
+    log "creating the unprivileged user tasks run as (platform-task)"
+    as_root useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin platform-task
+  fi
+}
+
 pack_shim() {
   if [ ! -f "$root/.packages/Patched.DistributedLock.Postgres.1.3.3.nupkg" ]; then
     log "packing the Patched.DistributedLock.Postgres shim (see eng/shims)"
@@ -80,7 +115,9 @@ pack_shim() {
 }
 
 install_packages
+create_task_user
 start_postgres
+bind_rabbitmq_to_loopback
 start_rabbitmq
 pack_shim
 log "PostgreSQL on 127.0.0.1:5432 (database platform), RabbitMQ on 127.0.0.1:5672: ready"

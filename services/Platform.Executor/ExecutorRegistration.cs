@@ -17,8 +17,11 @@ internal static class ExecutorRegistration
         builder.Services.AddOptions<SandboxOptions>()
             .Bind(builder.Configuration.GetSection(SandboxOptions.Section))
             .Validate(o => !o.Disabled || o.AllowUnsandboxed, "Executor:Sandbox:Disabled requires Executor:Sandbox:AllowUnsandboxed.")
+            .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<ExecutorTelemetry>();
+        builder.Services.AddSingleton<DeniedDestinations>();
+        builder.Services.AddSingleton<TaskNetworks>();
         builder.Services.AddSingleton<Sandbox>();
         builder.Services.AddSingleton<TaskClaimer>();
         builder.Services.AddSingleton<TaskProcess>();

@@ -77,6 +77,14 @@ public static class TaskStoreRegistration
         if (!keys.Contains("NoResetOnClose")) tuned.NoResetOnClose = true;
     }
 
+    /// <summary>A stable number per schema (FNV-1a): <see cref="string.GetHashCode()"/> differs from process to process.</summary>
+    private static int SchemaLockId(string schema)
+    {
+        var hash = 2166136261u;
+        foreach (var c in schema) hash = (hash ^ c) * 16777619u;
+        return (int)(hash & 0x7fffffff);
+    }
+
     /// <summary>
     /// The store's shape: schema, serialization, event types, projections, indexes and the extra tables.
     /// Public so that a tool or test that writes to the store directly (seeding history) uses exactly the
@@ -86,6 +94,10 @@ public static class TaskStoreRegistration
     {
         store.DatabaseSchemaName = schema;
         store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        // Replicas of one platform take turns migrating its schema; platforms in other schemas of the same
+        // database (test fixtures, a staging copy) need not wait for them, as they would on Marten's one fixed lock id.
+        store.ApplyChangesLockId = SchemaLockId(schema);
+        store.ApplyChangesLockTimeout = TimeSpan.FromSeconds(60);
         // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
         store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         store.Events.StreamIdentity = StreamIdentity.AsGuid;

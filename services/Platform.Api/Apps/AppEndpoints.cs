@@ -14,7 +14,7 @@ internal static partial class AppEndpoints
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
         Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null,
-        AppRetention? Retention = null);
+        AppRetention? Retention = null, int? PidsLimit = null, AppNetwork? Network = null);
 
     /// <summary>
     /// A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets; a
@@ -22,7 +22,10 @@ internal static partial class AppEndpoints
     /// </summary>
     public sealed record UpdateApp(
         string? Command, int? MemoryInMb, int? DiskInMb, Dictionary<string, string?>? SecretEnv, bool? TasksOnly, string? Image,
-        int? TaskMaxAttempts = null, AppRetention? Retention = null);
+        int? TaskMaxAttempts = null, AppRetention? Retention = null, int? PidsLimit = null, AppNetwork? Network = null);
+
+    // A shell and a few children need a handful; a build with parallel jobs a few hundred.
+    public const int MinPidsLimit = 8, MaxPidsLimit = 32768;
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
@@ -44,6 +47,7 @@ internal static partial class AppEndpoints
         else if (!NamePattern().IsMatch(request.Name))
             errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
         ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
+        ValidateSandbox(errors, request.PidsLimit, request.Network);
         return errors;
     }
 
@@ -51,7 +55,16 @@ internal static partial class AppEndpoints
     {
         var errors = new Dictionary<string, string[]>();
         ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, null, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
+        ValidateSandbox(errors, request.PidsLimit, request.Network);
         return errors;
+    }
+
+    private static void ValidateSandbox(Dictionary<string, string[]> errors, int? pidsLimit, AppNetwork? network)
+    {
+        if (pidsLimit is < MinPidsLimit or > MaxPidsLimit)
+            errors["pids_limit"] = [$"pids_limit must be between {MinPidsLimit} and {MaxPidsLimit}."];
+        foreach (var (field, error) in network?.Errors() ?? [])
+            errors[$"network.{field}"] = [error];
     }
 
     private static void ValidateSettings(
@@ -92,6 +105,8 @@ internal static partial class AppEndpoints
             TaskMaxAttempts = request.TaskMaxAttempts ?? 1,
             Image = request.Image,
             Retention = request.Retention,
+            PidsLimit = request.PidsLimit,
+            Network = request.Network,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -132,6 +147,8 @@ internal static partial class AppEndpoints
             app.TaskMaxAttempts = request.TaskMaxAttempts ?? app.TaskMaxAttempts;
             app.Retention = request.Retention ?? app.Retention;
             app.Image = request.Image ?? app.Image;
+            app.PidsLimit = request.PidsLimit ?? app.PidsLimit;
+            app.Network = request.Network ?? app.Network;
             AppChanges.Merge(app.SecretEnv, request.SecretEnv);
         }, app => TypedResults.Ok(AppResource.From(app)), ct);
     }

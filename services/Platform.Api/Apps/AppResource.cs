@@ -14,10 +14,12 @@ internal sealed record AppResource(
     int TaskMaxAttempts,
     string? Image,
     AppRetention? Retention,
+    int? PidsLimit,
+    AppNetwork Network,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static AppResource From(App app) => new(
         app.Name, app.Command, app.Env, app.SecretEnv.Keys.Order(StringComparer.Ordinal).ToList(), app.MemoryInMb, app.DiskInMb,
-        app.TasksOnly, app.TaskMaxAttempts, app.Image, app.Retention, app.CreatedAt, app.UpdatedAt);
+        app.TasksOnly, app.TaskMaxAttempts, app.Image, app.Retention, app.PidsLimit, app.Network ?? AppNetwork.Default, app.CreatedAt, app.UpdatedAt);
 }

@@ -23,6 +23,12 @@ public sealed class App
     public string? Image { get; set; }
     public int MemoryInMb { get; set; }
     public int DiskInMb { get; set; }
+
+    /// <summary>How many processes (threads count too) each task may have at once; null: the executor's default.</summary>
+    public int? PidsLimit { get; set; }
+
+    /// <summary>Where its tasks may connect; null: <see cref="AppNetwork.Default"/> (outbound open, the platform and host denied).</summary>
+    public AppNetwork? Network { get; set; }
     /// <summary>This app's own retention limits; null means the Retention service's configured ones.</summary>
     public AppRetention? Retention { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -35,7 +35,7 @@ public class PlatformFixture : IAsyncLifetime
 
         // The Api starts first, alone, so that it creates the schema before the others race to.
         _services.Add(ServiceProcess.Start("Api", Environment(), directory));
-        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
         _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerA)), directory));
@@ -43,7 +43,7 @@ public class PlatformFixture : IAsyncLifetime
         // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
         // triggered; tests that exercise the sweep start Retention processes of their own.
         _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
-        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
+        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180))));
 
         Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -133,7 +133,7 @@ public class PlatformFixture : IAsyncLifetime
     {
         var process = ServiceProcess.Start(service, Environment(extra), _serviceLogDirectory);
         lock (_services) _services.Add(process);
-        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
         return process;
     }
 
@@ -155,7 +155,7 @@ public class PlatformFixture : IAsyncLifetime
         if (downtime is { } wait) await Task.Delay(wait);
         var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
         _services[_services.IndexOf(service)] = replacement;
-        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
         if (replacement.Service == "Api") Api = new HttpClient { BaseAddress = replacement.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         return replacement;
     }

@@ -1,3 +1,5 @@
+using Platform.TaskStore.Apps;
+
 namespace Platform.Executor.Tasks.Running;
 
 /// <summary>A task this executor won, with everything its process needs.</summary>
@@ -14,4 +16,6 @@ internal sealed record ClaimedTask(
     DateTimeOffset ClaimedAt,
     int? TimeoutSeconds,
     int TerminationGracePeriodSeconds,
-    int Attempt = 1);
+    int Attempt = 1,
+    int? PidsLimit = null,
+    AppNetwork? Network = null);

@@ -69,7 +69,8 @@ internal sealed class TaskClaimer(
         foreach (var (name, value) in task.Env) environment[name] = value;
         foreach (var (name, value) in app.SecretEnv) environment[name] = value;
         return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, task.CreatedAt, now,
-            task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds, task.Attempt);
+            task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds, task.Attempt,
+            app.PidsLimit, app.Network);
     }
 
     /// <summary>

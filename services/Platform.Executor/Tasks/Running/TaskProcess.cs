@@ -18,10 +18,11 @@ internal sealed record ProcessOutcome(int? ExitCode, string? FailureReason)
 internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PidsLimitPoll = TimeSpan.FromMilliseconds(250);
 
     public async Task<ProcessOutcome> RunAsync(ClaimedTask task, TaskOutput output, TaskTermination termination)
     {
-        using var prepared = sandbox.Prepare(task, task.Command);
+        using var prepared = await sandbox.PrepareAsync(task, termination.Requested);
         using var process = new Process { StartInfo = prepared.StartInfo };
         try
         {
@@ -37,6 +38,8 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
             output.PumpAsync(process.StandardOutput, LogStream.Stdout),
             output.PumpAsync(process.StandardError, LogStream.Stderr));
 
+        using var watching = new CancellationTokenSource();
+        var limits = WatchPidsLimitAsync(prepared, termination, watching.Token);
         try
         {
             await process.WaitForExitAsync(termination.Requested);
@@ -45,12 +48,36 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
         {
             await EndTreeAsync(process, prepared, termination.GracePeriod, task);
         }
+        await watching.CancelAsync();
+        await limits;
         await DrainAsync(pumps, task);
 
         if (termination.Reason is { } reason) return new ProcessOutcome(null, reason);
         if (prepared.OomKilled())
             return new ProcessOutcome(process.ExitCode, $"memory limit of {task.MemoryInMb} MB exceeded: the task was killed (exit code {process.ExitCode})");
         return new ProcessOutcome(process.ExitCode, process.ExitCode == 0 ? null : $"exited with code {process.ExitCode}");
+    }
+
+    /// <summary>
+    /// A task at its process limit cannot fork, but a fork bomb keeps trying for ever: once the limit has been
+    /// hit, the task is ended at once (no grace period) with a reason that names the limit.
+    /// </summary>
+    private static async Task WatchPidsLimitAsync(SandboxedProcess prepared, TaskTermination termination, CancellationToken ct)
+    {
+        if (prepared.PidsLimit is not { } limit) return;
+        using var timer = new PeriodicTimer(PidsLimitPoll);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                if (!prepared.PidsLimitReached()) continue;
+                termination.Request($"process limit of {limit} exceeded: the task was killed", TimeSpan.Zero);
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task EndTreeAsync(Process process, SandboxedProcess prepared, TimeSpan grace, ClaimedTask task)

@@ -1,14 +1,17 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Platform.Executor.Tasks.Running;
+using Platform.TaskStore.Apps;
 
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>A task's process, ready to start, with the means to signal its whole tree.</summary>
-internal sealed class SandboxedProcess(ProcessStartInfo start, MemoryCgroup? cgroup, string? hostScratch) : IDisposable
+internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgroup, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
 {
     public ProcessStartInfo StartInfo { get; } = start;
-    public MemoryCgroup? Cgroup { get; } = cgroup;
+
+    /// <summary>The process limit in force, or null where the host has no pids controller (or the task runs unsandboxed).</summary>
+    public int? PidsLimit => cgroup?.PidsPath is null ? null : pidsLimit;
 
     /// <summary>
     /// SIGTERM reaches every process of the task but the sandbox's monitor (killing the monitor first would
@@ -16,33 +19,50 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, MemoryCgroup? cgr
     /// </summary>
     public void Signal(Process process, int signal)
     {
-        if (Cgroup is not null) Cgroup.Signal(signal, except: signal == Signals.Term ? process.Id : null);
+        if (cgroup is not null) cgroup.Signal(signal, except: signal == Signals.Term ? process.Id : null);
         else Signals.Send(-process.Id, signal); // the process group that setsid made
     }
 
-    public bool OomKilled() => Cgroup?.OomKilled() ?? false;
+    public bool OomKilled() => cgroup?.OomKilled() ?? false;
+
+    public bool PidsLimitReached() => cgroup?.PidsLimitReached() ?? false;
 
     public void Dispose()
     {
-        Cgroup?.Dispose();
+        cgroup?.Dispose();
+        network?.Dispose();
         if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
     }
 }
 
 /// <summary>
-/// Isolates each task: bubblewrap gives it its own PID namespace (ending the namespace's first process ends
-/// every process in it), a read-only view of the host's system directories only
-/// (<see cref="SandboxOptions.HostDirectories"/>), and a private writable scratch directory
-/// (<c>/home/task</c>, with <c>/tmp</c> inside it) on a tmpfs the size of the task's disk limit, so writes past
-/// it fail with ENOSPC inside the task and never fill the host's disk. A memory cgroup of its own holds the
-/// memory limit. The host's support is probed once at start-up and reported in one log line.
+/// Isolates each task as a container platform does, layer by layer (ARCHITECTURE.md, "Threat model"):
+/// <list type="bullet">
+/// <item>an unprivileged host user (<see cref="SandboxOptions.TaskUser"/>) in a user namespace of its own,
+/// with no capabilities, an empty bounding set and <c>no_new_privs</c>, unable to make further user namespaces;</item>
+/// <item>bubblewrap: its own PID namespace (ending the namespace's first process ends every process in it),
+/// IPC, UTS and cgroup namespaces, a read-only view of the host's system directories only
+/// (<see cref="SandboxOptions.HostDirectories"/>), and a private writable scratch directory (<c>/home/task</c>,
+/// with <c>/tmp</c> inside it) on a tmpfs the size of the task's disk limit;</item>
+/// <item>a seccomp filter (<see cref="SeccompFilter"/>) against mounts, namespaces, tracing, kernel modules and the like;</item>
+/// <item>a network namespace of its own (<see cref="TaskNetworks"/>) whose firewall keeps the host and the
+/// platform's servers out of reach, or none at all;</item>
+/// <item>cgroups (<see cref="TaskCgroup"/>) for memory, processes and CPU weight.</item>
+/// </list>
+/// The host's support is probed once at start-up and reported in one log line; a missing layer stops the
+/// executor unless <see cref="SandboxOptions.AllowWeakerIsolation"/> says otherwise.
 /// </summary>
-internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, ILogger<Sandbox> logger)
+internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, ILogger<Sandbox> logger)
 {
     public const string Scratch = "/home/task";
     private static readonly HashSet<string> NotFromHost = ["tmp", "home", "proc", "dev", "sys"];
-    private (string Path, bool V2)? _cgroups;
+    private CgroupLayout? _cgroups;
     private string[] _rootBinds = [];
+    private TaskUser? _user;
+    private string? _seccomp;
+    private bool _networks;
+    private string? _resolvConf;
+    private string _launcher = "";
 
     public bool Enabled { get; private set; }
 
@@ -53,67 +73,154 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         string? problem = settings.Disabled ? "the sandbox is disabled by configuration (Executor:Sandbox:Disabled)" : null;
         if (problem is null)
         {
-            _cgroups = MemoryCgroup.FindParent();
+            _cgroups = CgroupLayout.Find();
             problem = _cgroups is null ? "no writable memory cgroup (v1 or v2 with the memory controller) for this process" : ProbeCgroup();
         }
         if (problem is null)
         {
             _rootBinds = RootBinds();
-            problem = ProbeBubblewrap();
+            problem = Trial([], "bubblewrap");
         }
-
-        if (problem is null)
+        if (problem is not null)
         {
-            Enabled = true;
-            logger.LogInformation(
-                "Sandbox: bubblewrap (PID namespace, read-only root, {Scratch} on a size-limited tmpfs) and cgroup {Version} memory limits under {Cgroup}",
-                Scratch, _cgroups!.Value.V2 ? "v2" : "v1", _cgroups.Value.Path);
-        }
-        else if (settings.AllowUnsandboxed)
-        {
+            if (!settings.AllowUnsandboxed)
+                throw new InvalidOperationException(
+                    $"Cannot sandbox tasks: {problem}. Install bubblewrap and run where cgroups are writable, or set Executor:Sandbox:AllowUnsandboxed=true to run tasks unconfined.");
             logger.LogWarning("Tasks run UNSANDBOXED: {Problem}. Memory and disk limits are not enforced and tasks share the host's filesystem view.", problem);
+            return;
         }
-        else
-        {
+
+        var missing = ProbeLayers();
+        if (missing.Count > 0 && !settings.AllowWeakerIsolation)
             throw new InvalidOperationException(
-                $"Cannot sandbox tasks: {problem}. Install bubblewrap and run where cgroups are writable, or set Executor:Sandbox:AllowUnsandboxed=true to run tasks unconfined.");
+                $"Cannot isolate tasks fully: {string.Join("; ", missing.Select(m => $"{m.Layer}: {m.Problem}"))}. " +
+                "Fix the host, or set Executor:Sandbox:AllowWeakerIsolation=true to run tasks without these layers.");
+        foreach (var (layer, why) in missing)
+            logger.LogWarning("WEAKER ISOLATION: tasks run without {Layer} ({Problem}), as Executor:Sandbox:AllowWeakerIsolation allows", layer, why);
+
+        Enabled = true;
+        logger.LogInformation(
+            "Sandbox: bubblewrap (PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
+            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}",
+            Scratch, _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}) in a user namespace" : "root without capabilities",
+            _seccomp is null ? "off" : "on", _networks ? "per task (slirp4netns + nftables)" : "shared with the host",
+            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory);
+    }
+
+    /// <summary>The layers beyond bubblewrap and the memory cgroup, each tried for real; returns the ones this host lacks.</summary>
+    private List<(string Layer, string Problem)> ProbeLayers()
+    {
+        var missing = new List<(string, string)>();
+        Directory.CreateDirectory(executor.Value.WorkDirectory);
+        try
+        {
+            _user = TaskUser.Resolve(options.Value.TaskUser);
+            if (Trial(UserArguments(_user), "a user namespace as the task user") is { } problem)
+            {
+                _user = null;
+                missing.Add(("an unprivileged user in a user namespace", problem));
+            }
         }
+        catch (InvalidOperationException ex)
+        {
+            missing.Add(("an unprivileged user in a user namespace", ex.Message));
+        }
+
+        _seccomp = Path.Combine(executor.Value.WorkDirectory, "seccomp.bpf");
+        if (SeccompFilter.TryWrite(_seccomp) is { } seccompProblem)
+        {
+            _seccomp = null;
+            missing.Add(("seccomp", seccompProblem));
+        }
+
+        if (networks.Probe() is { } networkProblem) missing.Add(("a network namespace per task", networkProblem));
+        else _networks = true;
+        if (File.Exists("/etc/resolv.conf") && new FileInfo("/etc/resolv.conf").LinkTarget is null && _rootBinds.Contains("/etc"))
+        {
+            _resolvConf = Path.Combine(executor.Value.WorkDirectory, "resolv.conf");
+            File.WriteAllText(_resolvConf, $"nameserver {EgressFirewall.SandboxDns}\n");
+        }
+
+        if (_cgroups!.Pids is null) missing.Add(("a process limit", "no pids cgroup controller for this process"));
+        if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
+
+        var files = _cgroups.Parents().Count();
+        _launcher = string.Join(" && ", Enumerable.Range(1, files).Select(i => $"echo $$ > \"${i}\"")
+            .Concat(_seccomp is null ? Array.Empty<string>() : [$"exec 3< \"${files + 1}\""])
+            .Append($"shift {files + (_seccomp is null ? 0 : 1)}").Append("exec \"$@\""));
+        return missing;
     }
 
-    public SandboxedProcess Prepare(ClaimedTask task, string command)
+    public async Task<SandboxedProcess> PrepareAsync(ClaimedTask task, CancellationToken ct)
     {
-        if (!Enabled) return PrepareUnsandboxed(task, command);
+        if (!Enabled) return PrepareUnsandboxed(task);
 
-        var cgroup = MemoryCgroup.Create(_cgroups!.Value, $"platform-task-{task.TaskId:N}", task.MemoryInMb * 1024L * 1024L);
-        // A shell joins the cgroup, then becomes bubblewrap: every process of the task starts inside the cgroup.
-        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "platform-task", cgroup.ProcsFile } };
-        foreach (var argument in BubblewrapArguments(task, command)) start.ArgumentList.Add(argument);
+        var policy = task.Network ?? AppNetwork.Default;
+        var pidsLimit = task.PidsLimit ?? options.Value.DefaultPidsLimit;
+        var cgroup = TaskCgroup.Create(_cgroups!, $"platform-task-{task.TaskId:N}", task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
+        TaskNetwork? network = null;
+        try
+        {
+            if (_networks && policy.Egress != AppNetwork.None) network = await networks.TakeAsync(policy, ct);
+        }
+        catch
+        {
+            cgroup.Dispose();
+            throw;
+        }
+
+        // A shell joins the cgroups (and opens the seccomp program for bubblewrap), then becomes the rest of
+        // the chain, so every process of the task is in its cgroups from the first instruction.
+        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", _launcher, "platform-task" } };
+        foreach (var file in cgroup.ProcsFiles) start.ArgumentList.Add(file);
+        if (_seccomp is not null) start.ArgumentList.Add(_seccomp);
+        if (network is not null) foreach (var argument in (string[])["nsenter", $"--net={network.NamespacePath}", "--"]) start.ArgumentList.Add(argument);
+        foreach (var argument in BubblewrapArguments(task, policy)) start.ArgumentList.Add(argument);
         Configure(start, task, Scratch);
-        return new SandboxedProcess(start, cgroup, hostScratch: null);
+        return new SandboxedProcess(start, cgroup, network, hostScratch: null, pidsLimit);
     }
 
-    private IEnumerable<string> BubblewrapArguments(ClaimedTask task, string command)
+    /// <summary>setpriv makes the chain the task user, with no capabilities and no way to gain any; bubblewrap then runs unprivileged.</summary>
+    private static string[] UserArguments(TaskUser user) =>
+    [
+        "setpriv", $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+    ];
+
+    private IEnumerable<string> BubblewrapArguments(ClaimedTask task, AppNetwork policy)
     {
+        if (_user is not null) foreach (var argument in UserArguments(_user)) yield return argument;
         yield return options.Value.Bubblewrap;
-        foreach (var flag in (string[])["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"]) yield return flag;
-        if (options.Value.IsolateNetwork) yield return "--unshare-net";
+        foreach (var argument in IsolationFlags()) yield return argument;
+        // Without namespaces of our own an allow-list cannot be enforced: such a task gets no network rather than all of it.
+        if (policy.Egress == AppNetwork.None || (!_networks && policy.Egress == AppNetwork.Restricted)) yield return "--unshare-net";
         foreach (var argument in _rootBinds) yield return argument;
+        if (_resolvConf is not null && policy.Egress != AppNetwork.None && _networks)
+            foreach (var argument in (string[])["--ro-bind", _resolvConf, "/etc/resolv.conf"]) yield return argument;
         foreach (var argument in (string[])[
                      "--ro-bind", "/sys", "/sys", "--dev", "/dev", "--proc", "/proc",
                      "--size", (task.DiskInMb * 1024L * 1024L).ToString(), "--tmpfs", Scratch,
-                     "--dir", $"{Scratch}/tmp", "--symlink", $"{Scratch}/tmp", "/tmp",
-                     "--chdir", Scratch, "--", "/bin/sh", "-c", command])
+                     "--dir", $"{Scratch}/tmp", "--symlink", $"{Scratch}/tmp", "/tmp", "--chdir", Scratch])
             yield return argument;
+        // The root bubblewrap builds is a tmpfs of its own: read-only, so that the scratch directory is the one place a task writes.
+        yield return "--remount-ro";
+        yield return "/";
+        if (_seccomp is not null) foreach (var argument in (string[])["--seccomp", "3"]) yield return argument;
+        foreach (var argument in (string[])["--", "/bin/sh", "-c", task.Command]) yield return argument;
     }
 
-    private SandboxedProcess PrepareUnsandboxed(ClaimedTask task, string command)
+    /// <summary>In a user namespace of its own bubblewrap drops every capability by itself; as root it must be told to.</summary>
+    private IEnumerable<string> IsolationFlags() =>
+        ((string[])["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session"])
+        .Concat(_user is null ? new[] { "--cap-drop", "ALL" } : ["--unshare-user", "--disable-userns"]);
+
+    private SandboxedProcess PrepareUnsandboxed(ClaimedTask task)
     {
         var scratch = Path.Combine(executor.Value.WorkDirectory, task.TaskId.ToString("N"));
         Directory.CreateDirectory(Path.Combine(scratch, "tmp"));
         // setsid: the task gets a process group of its own, so that termination reaches its children.
-        var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c", command }, WorkingDirectory = scratch };
+        var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c", task.Command }, WorkingDirectory = scratch };
         Configure(start, task, scratch);
-        return new SandboxedProcess(start, cgroup: null, hostScratch: scratch);
+        return new SandboxedProcess(start, cgroup: null, network: null, hostScratch: scratch, pidsLimit: null);
     }
 
     private static void Configure(ProcessStartInfo start, ClaimedTask task, string scratch)
@@ -146,31 +253,33 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
     {
         try
         {
-            using var probe = MemoryCgroup.Create(_cgroups!.Value, $"platform-probe-{Environment.ProcessId}", 64L * 1024 * 1024);
+            using var probe = TaskCgroup.Create(_cgroups!, $"platform-probe-{Environment.ProcessId}", 64L * 1024 * 1024, 64, 64);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return $"cannot create a memory cgroup under {_cgroups!.Value.Path}: {ex.Message}";
+            return $"cannot create a task cgroup under {_cgroups!.Memory}: {ex.Message}";
         }
     }
 
-    private string? ProbeBubblewrap()
+    /// <summary>Runs <c>/bin/true</c> in a minimal sandbox behind <paramref name="prefix"/>; returns why it failed, or null.</summary>
+    private string? Trial(string[] prefix, string what)
     {
-        var start = new ProcessStartInfo(options.Value.Bubblewrap) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in (string[])["--unshare-pid", "--die-with-parent", .. _rootBinds, "--proc", "/proc", "--dev", "/dev",
-                     "--size", "1048576", "--tmpfs", Scratch, "--", "/bin/true"])
-            start.ArgumentList.Add(argument);
+        string[] isolation = prefix.Length > 0 ? ["--unshare-user", "--disable-userns"] : [];
+        string[] command = [.. prefix, options.Value.Bubblewrap, "--unshare-pid", "--die-with-parent", .. isolation, .. _rootBinds, "--proc", "/proc", "--dev", "/dev",
+            "--size", "1048576", "--tmpfs", Scratch, "--", "/bin/true"];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         try
         {
             using var process = Process.Start(start)!;
             var error = process.StandardError.ReadToEnd();
-            if (!process.WaitForExit(TimeSpan.FromSeconds(10))) return "bubblewrap did not finish a trial run within 10 s";
-            return process.ExitCode == 0 ? null : $"bubblewrap failed a trial run (exit {process.ExitCode}): {error.Trim()}";
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10))) return $"{what}: a trial run did not finish within 10 s";
+            return process.ExitCode == 0 ? null : $"{what}: a trial run failed (exit {process.ExitCode}): {error.Trim()}";
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            return $"bubblewrap ('{options.Value.Bubblewrap}') cannot be run: {ex.Message}";
+            return $"{what}: '{command[0]}' cannot be run: {ex.Message}";
         }
     }
 }

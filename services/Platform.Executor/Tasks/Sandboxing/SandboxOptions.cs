@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>How task processes are isolated.</summary>
@@ -11,11 +13,47 @@ public sealed class SandboxOptions
     /// </summary>
     public bool AllowUnsandboxed { get; set; }
 
+    /// <summary>
+    /// Start even where the host lacks one of the sandbox's layers (user namespaces, seccomp, network
+    /// namespaces, the pids or cpu cgroup controller), running tasks without it; each missing layer is
+    /// logged as a warning at start. Off by default: the executor refuses to start and names the layer.
+    /// </summary>
+    public bool AllowWeakerIsolation { get; set; }
+
     /// <summary>Force unsandboxed even where a sandbox is available (benchmarks compare both). Requires AllowUnsandboxed.</summary>
     public bool Disabled { get; set; }
 
     /// <summary>The bubblewrap binary.</summary>
     public string Bubblewrap { get; set; } = "bwrap";
+
+    /// <summary>The slirp4netns binary, which carries a task's traffic out of its network namespace.</summary>
+    public string Slirp4netns { get; set; } = "slirp4netns";
+
+    /// <summary>The nft binary, which loads a task namespace's firewall.</summary>
+    public string Nft { get; set; } = "nft";
+
+    /// <summary>
+    /// The unprivileged host user tasks run as: a name from /etc/passwd (eng/setup.sh creates
+    /// <c>platform-task</c>) or <c>uid:gid</c>. Never root.
+    /// </summary>
+    [Required]
+    public string TaskUser { get; set; } = "platform-task";
+
+    /// <summary>A task's process limit when its app sets none (<c>pids_limit</c>): a fork bomb stops there.</summary>
+    [Range(8, 32768)]
+    public int DefaultPidsLimit { get; set; } = 1024;
+
+    /// <summary>
+    /// Destinations no task may reach, beyond the ones always denied (this host's addresses, the platform's
+    /// configured PostgreSQL and RabbitMQ, loopback, link-local): IPv4 addresses or CIDR blocks,
+    /// comma-separated. Put here what tasks must not reach on the network around the executor (other
+    /// replicas of the platform's services, a cloud's metadata service at another address).
+    /// </summary>
+    public string DeniedNetworks { get; set; } = "";
+
+    /// <summary>How many network namespaces are kept ready ahead of demand (0: each task makes its own as it starts).</summary>
+    [Range(0, 256)]
+    public int PreparedNetworks { get; set; } = 4;
 
     /// <summary>
     /// The host's top-level directories a task sees, read-only: the system's programs, libraries and
@@ -25,7 +63,4 @@ public sealed class SandboxOptions
     /// would be appended to the defaults by the configuration binder, not replace them).
     /// </summary>
     public string HostDirectories { get; set; } = "usr,bin,sbin,lib,lib32,lib64,libx32,etc,opt";
-
-    /// <summary>Give tasks their own network namespace (no network). Off: tasks such as migrations need the network.</summary>
-    public bool IsolateNetwork { get; set; }
 }

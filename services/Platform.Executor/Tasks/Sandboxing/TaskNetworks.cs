@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+using Platform.TaskStore.Apps;
+
+namespace Platform.Executor.Tasks.Sandboxing;
+
+/// <summary>
+/// A network namespace of one task's own, whose traffic leaves through a slirp4netns process (user-mode
+/// TCP/IP: the task gets 10.0.2.100, a gateway and a DNS forwarder, and no interface of the host), behind
+/// the <see cref="EgressFirewall"/> rules. Used once: disposing it ends slirp and releases the namespace.
+/// </summary>
+internal sealed partial class TaskNetwork(string path, Process slirp, string rules) : IDisposable
+{
+    private const int DetachMount = 2; // MNT_DETACH
+
+    public string NamespacePath { get; } = path;
+
+    /// <summary>The base rules it was made with, so that one made before the host's addresses changed is not used.</summary>
+    public string Rules { get; } = rules;
+
+    /// <summary>Ends slirp and releases the namespace in the background: the task's end does not wait for it.</summary>
+    public void Dispose() => _ = Task.Run(Release);
+
+    private void Release()
+    {
+        try
+        {
+            // slirp4netns exits when its --exit-fd (our pipe) closes; the kill covers a slirp that hangs.
+            slirp.StandardInput.Close();
+            if (!slirp.WaitForExit(TimeSpan.FromSeconds(1))) slirp.Kill();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+        }
+        slirp.Dispose();
+        Release(NamespacePath);
+    }
+
+    /// <summary>Unmounts a namespace's file (the namespace goes when its last process has) and deletes it.</summary>
+    public static void Release(string path)
+    {
+        _ = Unmount(path, DetachMount);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Unmount(string target, int flags);
+}
+
+/// <summary>
+/// Makes tasks' network namespaces, a few ahead of demand (<see cref="SandboxOptions.PreparedNetworks"/>), so
+/// that a task's start does not wait for the namespace, its rules and slirp4netns (about 20 ms together).
+/// A prepared namespace carries the rules every task gets; an app's allow-list is added when it is taken.
+/// </summary>
+internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, DeniedDestinations denied, ILogger<TaskNetworks> logger)
+    : IDisposable
+{
+    private readonly ConcurrentQueue<TaskNetwork> _ready = new();
+    private readonly SemaphoreSlim _wanted = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private string _directory = "";
+    private long _count;
+
+    /// <summary>Makes and releases one namespace; returns why it could not, or null. Starts preparing ahead when it could.</summary>
+    public string? Probe()
+    {
+        _directory = Path.Combine(executor.Value.WorkDirectory, "netns", executor.Value.Name);
+        Directory.CreateDirectory(_directory);
+        // Namespaces left by an earlier run of this executor (killed before it could release them).
+        foreach (var stale in Directory.GetFiles(_directory)) TaskNetwork.Release(stale);
+        try
+        {
+            using var trial = CreateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+        {
+            return ex.Message;
+        }
+        _ = Task.Run(PrepareAheadAsync);
+        for (var i = 0; i < options.Value.PreparedNetworks; i++) _wanted.Release();
+        return null;
+    }
+
+    /// <summary>A fresh namespace for a task, with the app's allow-list in place when it has one.</summary>
+    public async Task<TaskNetwork> TakeAsync(AppNetwork policy, CancellationToken ct)
+    {
+        var network = _ready.TryDequeue(out var prepared) ? prepared : null;
+        if (options.Value.PreparedNetworks > 0) _wanted.Release();
+        if (network is not null && network.Rules != EgressFirewall.BaseRules(denied.Current()))
+        {
+            // An address came to (or left) the host after this namespace was made: its deny list is out of date.
+            network.Dispose();
+            network = null;
+        }
+        network ??= await CreateAsync(ct);
+        try
+        {
+            if (EgressFirewall.PolicyRules(policy) is { } rules)
+                await RunAsync(["nsenter", $"--net={network.NamespacePath}", "--", options.Value.Nft, "-f", "-"], rules, ct);
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    private async Task PrepareAheadAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _wanted.WaitAsync(_stopping.Token);
+                if (_ready.Count >= options.Value.PreparedNetworks) continue;
+                _ready.Enqueue(await CreateAsync(_stopping.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Preparing a task network namespace failed; tasks will make their own");
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    private async Task<TaskNetwork> CreateAsync(CancellationToken ct)
+    {
+        var path = Path.Combine(_directory, $"n{Interlocked.Increment(ref _count)}");
+        await File.WriteAllBytesAsync(path, [], ct);
+        try
+        {
+            // One process makes the namespace, pins it to the file and loads the rules inside it.
+            var rules = EgressFirewall.BaseRules(denied.Current());
+            await RunAsync(["unshare", $"--net={path}", "--", options.Value.Nft, "-f", "-"], rules, ct);
+            return new TaskNetwork(path, await StartSlirpAsync(path, ct), rules);
+        }
+        catch
+        {
+            TaskNetwork.Release(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// slirp4netns in the namespace, sandboxed and filtered itself, with no route to the host's loopback;
+    /// it exits when its stdin (our pipe, its --exit-fd) closes, so a killed executor leaves none behind.
+    /// </summary>
+    private async Task<Process> StartSlirpAsync(string path, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList =
+            {
+                "-c", "exec \"$0\" --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --netns-type=path --exit-fd=3 --ready-fd=4 \"$1\" tap0 3<&0 4>&1 >/dev/null",
+                options.Value.Slirp4netns, path,
+            },
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        var slirp = Process.Start(start) ?? throw new InvalidOperationException("slirp4netns did not start");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var buffer = new char[1];
+        try
+        {
+            if (await slirp.StandardOutput.ReadAsync(buffer, timeout.Token) == 1 && buffer[0] == '1') return slirp;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+        var error = slirp.HasExited ? await slirp.StandardError.ReadToEndAsync(CancellationToken.None) : "not ready within 5 s";
+        try
+        {
+            slirp.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        slirp.Dispose();
+        throw new InvalidOperationException($"slirp4netns ('{options.Value.Slirp4netns}') failed: {error.Trim()}");
+    }
+
+    private static async Task RunAsync(string[] command, string input, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{command[0]} did not start");
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"'{string.Join(' ', command)}' failed (exit {process.ExitCode}): {(await error).Trim()}");
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        while (_ready.TryDequeue(out var network)) network.Dispose();
+    }
+}
+
+/// <summary>
+/// Destinations no task may reach beyond <see cref="EgressFirewall.AlwaysDenied"/>: every address of this host
+/// (read again for each namespace, so an interface that appears later is covered), the platform's own
+/// servers as this executor is configured to reach them, and <see cref="SandboxOptions.DeniedNetworks"/>.
+/// </summary>
+internal sealed class DeniedDestinations(IOptions<SandboxOptions> options, IConfiguration configuration, ILogger<DeniedDestinations> logger)
+{
+    private IReadOnlyList<IPNetwork>? _configured;
+
+    public IReadOnlyList<IPNetwork> Current()
+    {
+        var host = NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => new IPNetwork(a.Address, a.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+        return [.. host, .. _configured ??= Configured()];
+    }
+
+    private List<IPNetwork> Configured()
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var entry in options.Value.DeniedNetworks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (EgressRule.TryParseDestination(entry, out var network)) networks.Add(network);
+            else throw new InvalidOperationException($"Executor:Sandbox:DeniedNetworks: '{entry}' is not an IPv4 address or CIDR block");
+        }
+        foreach (var server in PlatformServers())
+        {
+            try
+            {
+                networks.AddRange(Dns.GetHostAddresses(server).Select(a => new IPNetwork(a, a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)));
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                logger.LogWarning("The platform server {Server} does not resolve ({Error}); it is not in the tasks' denied destinations", server, ex.Message);
+            }
+        }
+        return networks;
+    }
+
+    /// <summary>The hosts of the task store and the broker, as configured for this executor.</summary>
+    private IEnumerable<string> PlatformServers()
+    {
+        if (configuration["RabbitMq:Host"] is { Length: > 0 } rabbit) yield return rabbit;
+        if (configuration["TaskStore:ConnectionString"] is { Length: > 0 } connection)
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection);
+            foreach (var host in (builder.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!host.StartsWith('/')) yield return host.Split(':')[0];
+        }
+    }
+}
