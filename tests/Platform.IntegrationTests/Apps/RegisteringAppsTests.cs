@@ -43,6 +43,12 @@ public sealed class RegisteringAppsTests(PlatformFixture platform)
         await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new { name = "Bad Name!" }), HttpStatusCode.UnprocessableEntity, "name");
         await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new { name = "ok-name", memory_in_mb = 0 }), HttpStatusCode.UnprocessableEntity, "memory_in_mb");
         await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new { name = "ok-name", env = new Dictionary<string, string> { ["1BAD"] = "x" } }), HttpStatusCode.UnprocessableEntity, "env");
+        await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new { name = "ok-name", pids_limit = 1 }), HttpStatusCode.UnprocessableEntity, "pids_limit");
+        await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new { name = "ok-name", network = new { egress = "wide" } }), HttpStatusCode.UnprocessableEntity, "network.egress");
+        await RunningTasksTests.AssertProblem(await platform.Api.PostAsJsonAsync("/v3/apps", new
+        {
+            name = "ok-name", network = new { egress = "restricted", allow = new[] { new { protocol = "tcp", destination = "10.0.0.1/8", ports = "443" } } },
+        }), HttpStatusCode.UnprocessableEntity, "network.allow[0].destination");
         var malformed = await platform.Api.PostAsync("/v3/apps", new StringContent("{\"name\": ", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await platform.Api.GetAsync("/v3/apps/ok-name")).StatusCode);

@@ -34,4 +34,21 @@ public sealed class StartupValidationTests(PlatformFixture platform)
         await allowed.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
         Assert.Contains("Tasks run UNSANDBOXED", allowed.Tail(200));
     }
+
+    [Fact]
+    public async Task An_executor_that_lacks_an_isolation_layer_refuses_to_start_naming_it_unless_weaker_isolation_is_allowed()
+    {
+        var log = await StartExpectingFailureAsync("Executor", ("Executor__Name", "no-netns"), ("Executor__Sandbox__Slirp4netns", "/nonexistent/slirp4netns"),
+            ("Executor__Sandbox__TaskUser", "no-such-task-user"));
+        Assert.Contains("Cannot isolate tasks fully", log);
+        Assert.Contains("a network namespace per task", log);
+        Assert.Contains("no-such-task-user", log);
+        Assert.Contains("AllowWeakerIsolation", log);
+
+        await using var allowed = ServiceProcess.Start("Executor",
+            platform.Environment(("Executor__Name", "weaker"), ("Executor__Sandbox__Slirp4netns", "/nonexistent/slirp4netns"), ("Executor__Sandbox__AllowWeakerIsolation", "true")),
+            Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
+        await allowed.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("WEAKER ISOLATION: tasks run without a network namespace per task", allowed.Tail(200));
+    }
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# What each layer of the task sandbox costs per start, on this machine: N starts of /bin/true through the
+# chain the executor builds (Tasks/Sandboxing/Sandbox.cs), adding one layer at a time. Run as root after
+# eng/setup.sh (it needs the platform-task user, bubblewrap, slirp4netns, nftables and libseccomp).
+# Prints milliseconds per start (wall) for each row. Usage: eng/sandbox-layers.sh [N=200]
+set -euo pipefail
+n="${1:-200}"
+work="$(mktemp -d /tmp/sandbox-layers.XXXXXX)"
+trap 'umount "$work/ns" 2>/dev/null; rm -rf "$work"' EXIT
+uid="$(id -u platform-task)"; gid="$(id -g platform-task)"
+binds=()
+for d in usr bin sbin lib lib32 lib64 libx32 etc opt; do
+  if [ -L "/$d" ]; then binds+=(--symlink "$(readlink "/$d")" "/$d"); elif [ -d "/$d" ]; then binds+=(--ro-bind "/$d" "/$d"); fi
+done
+bwrap_base=(bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --die-with-parent --new-session "${binds[@]}"
+  --ro-bind /sys /sys --dev /dev --proc /proc --size 1048576 --tmpfs /home/task --dir /home/task/tmp --symlink /home/task/tmp /tmp
+  --chdir /home/task --remount-ro /)
+user=(setpriv "--reuid=$uid" "--regid=$gid" --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs --)
+# The executor compiles its filter with libseccomp at start-up; here the same library through a tiny C program.
+cat > "$work/filter.c" <<'C'
+#include <seccomp.h>
+#include <stdio.h>
+int main(void) {
+  scmp_filter_ctx c = seccomp_init(SCMP_ACT_ALLOW);
+  const char *denied[] = {"mount","umount2","pivot_root","unshare","setns","ptrace","init_module","finit_module","bpf","perf_event_open","keyctl","add_key","kexec_load","clock_settime","settimeofday",0};
+  for (int i = 0; denied[i]; i++) seccomp_rule_add(c, SCMP_ACT_ERRNO(1), seccomp_syscall_resolve_name(denied[i]), 0);
+  return seccomp_export_bpf(c, 1);
+}
+C
+if cc -o "$work/filter" "$work/filter.c" -lseccomp 2>/dev/null; then "$work/filter" > "$work/filter.bpf"; else echo "(no C compiler or libseccomp-dev: the seccomp row is skipped)"; fi
+parent="/sys/fs/cgroup/memory$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)"
+
+time_it() { # label, then the command run per start
+  local label="$1"; shift
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq 1 "$n"); do "$@" >/dev/null; done
+  end=$(date +%s%N)
+  printf '%-58s %6.2f ms\n' "$label" "$(echo "($end - $start) / $n / 1000000" | bc -l)"
+}
+run_plain() { "${bwrap_base[@]}" --cap-drop ALL -- /bin/true; }
+run_user() { "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns -- /bin/true; }
+run_seccomp() { sh -c 'exec 3< "$0" && exec "$@"' "$work/filter.bpf" "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true; }
+run_cgroups() {
+  local cg="$parent/layers-$$-$RANDOM" pids="/sys/fs/cgroup/pids/layers-$$-$RANDOM" cpu="/sys/fs/cgroup/cpu/layers-$$-$RANDOM"
+  mkdir "$cg" "$pids" "$cpu"; echo 268435456 > "$cg/memory.limit_in_bytes"; echo 1024 > "$pids/pids.max"; echo 256 > "$cpu/cpu.shares"
+  sh -c 'echo $$ > "$1" && echo $$ > "$2" && echo $$ > "$3" && exec 3< "$4" && shift 4 && exec "$@"' x "$cg/cgroup.procs" "$pids/cgroup.procs" "$cpu/cgroup.procs" "$work/filter.bpf" \
+    "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+  rmdir "$cg" "$pids" "$cpu" 2>/dev/null || true
+}
+run_network() {
+  local ns="$work/ns"; : > "$ns"
+  unshare --net="$ns" -- nft -f - <<'NFT'
+table inet platform {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    oifname "lo" accept
+    ip daddr { 127.0.0.0/8, 169.254.0.0/16 } reject
+  }
+}
+NFT
+  slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --netns-type=path --ready-fd=4 "$ns" tap0 4>"$work/ready" >/dev/null 2>&1 &
+  local slirp=$!
+  while [ ! -s "$work/ready" ]; do sleep 0.001; done
+  nsenter --net="$ns" -- "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns -- /bin/true
+  kill "$slirp"; wait "$slirp" 2>/dev/null || true; : > "$work/ready"; umount "$ns"
+}
+
+echo "sandbox start cost, $n starts each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+time_it "bubblewrap as root, capabilities dropped (before)" run_plain
+time_it "+ unprivileged user in a user namespace" run_user
+[ -s "$work/filter.bpf" ] && time_it "+ seccomp filter" run_seccomp
+[ -s "$work/filter.bpf" ] && time_it "+ memory, pids, cpu cgroups (made, joined, removed)" run_cgroups
+time_it "user namespace + a network namespace made for the start" run_network
