@@ -22,22 +22,31 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
     /// <summary>The base rules it was made with, so that one made before the host's addresses changed is not used.</summary>
     public string Rules { get; } = rules;
 
-    /// <summary>Ends slirp and releases the namespace in the background: the task's end does not wait for it.</summary>
-    public void Dispose() => _ = Task.Run(Release);
-
-    private void Release()
+    /// <summary>
+    /// Releases the namespace's file at once (so that nothing is left mounted even if the executor exits next)
+    /// and lets slirp go in the background: it exits when its --exit-fd (our pipe) closes.
+    /// </summary>
+    public void Dispose()
     {
         try
         {
-            // slirp4netns exits when its --exit-fd (our pipe) closes; the kill covers a slirp that hangs.
             slirp.StandardInput.Close();
-            if (!slirp.WaitForExit(TimeSpan.FromSeconds(1))) slirp.Kill();
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        catch (IOException)
         {
         }
-        slirp.Dispose();
         Release(NamespacePath);
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                if (!slirp.WaitForExit(TimeSpan.FromSeconds(2))) slirp.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            slirp.Dispose();
+        });
     }
 
     /// <summary>Unmounts a namespace's file (the namespace goes when its last process has) and deletes it.</summary>
@@ -124,7 +133,9 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
             {
                 await _wanted.WaitAsync(_stopping.Token);
                 if (_ready.Count >= options.Value.PreparedNetworks) continue;
-                _ready.Enqueue(await CreateAsync(_stopping.Token));
+                var network = await CreateAsync(_stopping.Token);
+                if (_stopping.IsCancellationRequested) network.Dispose();
+                else _ready.Enqueue(network);
             }
             catch (OperationCanceledException)
             {
