@@ -26,6 +26,13 @@ install_packages() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+  # promtool (in Debian's prometheus package) checks and unit-tests the alert rules in deploy/monitoring;
+  # the Prometheus server it brings is not needed, nor started here.
+  if ! command -v promtool >/dev/null; then
+    log "installing promtool (prometheus)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
 }
 
 start_postgres() {
