@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -22,7 +23,10 @@ public class PlatformFixture : IAsyncLifetime
 
     public ServerEndpoints Servers { get; private set; } = null!;
     public string Isolation { get; } = TestServers.NewIsolationName();
+    /// <summary>The Api as its admin: the token the Api's first start wrote to <see cref="AdminTokenFile"/>.</summary>
     public HttpClient Api { get; private set; } = null!;
+    public string AdminToken { get; private set; } = "";
+    public string AdminTokenFile => Path.Combine(Path.GetTempPath(), "platform-tests", Isolation + "-access", "admin-token");
     public ServiceProcess ApiProcess => _services[0];
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
@@ -36,6 +40,7 @@ public class PlatformFixture : IAsyncLifetime
         // The Api starts first, alone, so that it creates the schema before the others race to.
         _services.Add(ServiceProcess.Start("Api", Environment(), directory));
         await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        AdminToken = (await File.ReadAllTextAsync(AdminTokenFile)).Trim();
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
         _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
         _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerA)), directory));
@@ -45,7 +50,47 @@ public class PlatformFixture : IAsyncLifetime
         _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
         await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
 
-        Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Api = Client(AdminToken);
+    }
+
+    /// <summary>An HttpClient for the Api (or <paramref name="service"/>) that sends <paramref name="token"/> as its bearer token (none when null).</summary>
+    public HttpClient Client(string? token, ServiceProcess? service = null)
+    {
+        var client = new HttpClient { BaseAddress = (service ?? ApiProcess).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Creates a space (a name unique to the calling test unless given) as the admin, and returns its name.</summary>
+    public async Task<string> CreateSpaceAsync(string? name = null, bool auditorsReadLogs = false)
+    {
+        name ??= "space-" + Guid.NewGuid().ToString("N")[..10];
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/spaces", new { name, auditors_read_logs = auditorsReadLogs }), "create space");
+        return name;
+    }
+
+    /// <summary>
+    /// A new service account holding <paramref name="role"/> (developer, supporter, auditor; admin with no
+    /// space) in <paramref name="space"/>, and a token of it: the subject and the token.
+    /// </summary>
+    public async Task<(string Subject, string Token)> ServiceAccountAsync(string? space, string role, string? rabbitMqUser = null)
+    {
+        var name = "sa-" + Guid.NewGuid().ToString("N")[..10];
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/service_accounts", new { name, rabbitmq_user = rabbitMqUser }), "create service account");
+        var subject = "service-account:" + name;
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/roles", new { type = role, subject, space }), "bind role");
+        var token = await EnsureAsync(await Api.PostAsJsonAsync($"/v3/service_accounts/{name}/tokens", new { }), "issue token");
+        return (subject, token["token"]!.GetValue<string>());
+    }
+
+    /// <summary>An Api client acting as a new service account with <paramref name="role"/> in <paramref name="space"/>.</summary>
+    public async Task<HttpClient> ClientForRoleAsync(string? space, string role) => Client((await ServiceAccountAsync(space, role)).Token);
+
+    private static async Task<JsonNode> EnsureAsync(HttpResponseMessage response, string what)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text is "" ? "{}" : text)!;
     }
 
     /// <summary>Settings every service of this fixture gets on top of the defaults below.</summary>
@@ -65,18 +110,23 @@ public class PlatformFixture : IAsyncLifetime
             ["RabbitMq__Password"] = Servers.RabbitPassword,
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
+            ["Access__AdminTokenFile"] = AdminTokenFile,
+            // Tests fire requests as fast as they can; the limit itself is tested with an Api of its own.
+            ["Access__Limits__RequestsPerSecond"] = "0",
         };
         foreach (var (name, value) in Settings.Concat(extra)) environment[name] = value;
         return environment;
     }
 
-    /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
-    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null, object? retention = null)
+    /// <summary>Registers an app with a name unique to the calling test (in the default space unless given), and returns the name.</summary>
+    public async Task<string> RegisterAppAsync(
+        string command = "true", object? env = null, int? memoryInMb = null, object? retention = null, string? space = null, object? secretEnv = null)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..10];
         var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
         {
             ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb, ["retention"] = retention,
+            ["space"] = space, ["secret_env"] = secretEnv,
         });
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;
@@ -156,7 +206,7 @@ public class PlatformFixture : IAsyncLifetime
         var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
         _services[_services.IndexOf(service)] = replacement;
         await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
-        if (replacement.Service == "Api") Api = new HttpClient { BaseAddress = replacement.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (replacement.Service == "Api") Api = Client(AdminToken, replacement);
         return replacement;
     }
 
@@ -175,6 +225,13 @@ public class PlatformFixture : IAsyncLifetime
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
         await RabbitMqVirtualHosts.DeleteAsync(Servers, Isolation);
         await TestServers.DropSchemaAsync(Servers, Isolation);
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(AdminTokenFile)!, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
 
