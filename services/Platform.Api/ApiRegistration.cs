@@ -5,6 +5,7 @@ using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Telemetry;
+using Platform.TaskStore.Apps;
 
 namespace Platform.Api;
 
@@ -21,6 +22,7 @@ internal static class ApiRegistration
         builder.Services.AddScoped<AppDeletion>();
         builder.Services.AddSingleton<UnfinishedTaskLimits>();
         builder.AddAccess();
+        builder.AddSecretKeyRing();
         return builder;
     }
 
@@ -31,6 +33,9 @@ internal static class ApiRegistration
         app.UseAccess();
         return app;
     }
+
+    public static Task<int> ReencryptSecretsAsync(this WebApplication app) =>
+        SecretReencryption.RunAsync(app.Services, app.Logger, CancellationToken.None);
 
     public static WebApplication MapApi(this WebApplication app)
     {

@@ -77,7 +77,8 @@ internal static partial class AppEndpoints
     }
 
     private static async Task<IResult> Register(
-        RegisterApp request, Caller caller, IDocumentSession session, IOptions<AppDefaultsOptions> defaults, TimeProvider clock, CancellationToken ct)
+        RegisterApp request, Caller caller, IDocumentSession session, SecretKeyRing secrets, IOptions<AppDefaultsOptions> defaults, TimeProvider clock,
+        CancellationToken ct)
     {
         // The space first: a caller with no role in it learns nothing, not even whether its request was valid.
         var space = string.IsNullOrWhiteSpace(request.Space) ? TaskStore.Access.Space.DefaultName : request.Space;
@@ -92,7 +93,8 @@ internal static partial class AppEndpoints
             Space = space,
             Command = request.Command ?? "",
             Env = request.Env ?? new(),
-            SecretEnv = request.SecretEnv ?? new(),
+            // Encrypted here, before anything is written: PostgreSQL never holds a secret value in plain text.
+            SecretEnv = (request.SecretEnv ?? new()).ToDictionary(s => s.Key, s => secrets.Encrypt(request.Name!, s.Key, s.Value)),
             MemoryInMb = request.MemoryInMb ?? defaults.Value.DefaultMemoryInMb,
             DiskInMb = request.DiskInMb ?? defaults.Value.DefaultDiskInMb,
             TasksOnly = request.TasksOnly ?? false,
@@ -127,7 +129,8 @@ internal static partial class AppEndpoints
     internal static async Task<IResult?> RefuseAsync(string name, Permission permission, Caller caller, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<App>(name, ct) is { } app ? await caller.RefuseAsync(app.Space, permission, "App", name, ct) : Problems.NotFound("App", name);
 
-    private static async Task<IResult> Update(string name, UpdateApp request, Caller caller, IQuerySession query, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Update(
+        string name, UpdateApp request, Caller caller, IQuerySession query, IDocumentStore store, SecretKeyRing secrets, TimeProvider clock, CancellationToken ct)
     {
         if (await RefuseAsync(name, Permission.ManageApps, caller, query, ct) is { } refused) return refused;
         var errors = Validate(request);
@@ -141,7 +144,7 @@ internal static partial class AppEndpoints
             app.TaskMaxAttempts = request.TaskMaxAttempts ?? app.TaskMaxAttempts;
             app.Retention = request.Retention ?? app.Retention;
             app.Image = request.Image ?? app.Image;
-            AppChanges.Merge(app.SecretEnv, request.SecretEnv);
+            AppChanges.Merge(app.SecretEnv, request.SecretEnv?.ToDictionary(s => s.Key, s => s.Value is null ? null : secrets.Encrypt(app.Name, s.Key, s.Value)));
         }, app => TypedResults.Ok(AppResource.From(app, caller)), ct);
     }
 

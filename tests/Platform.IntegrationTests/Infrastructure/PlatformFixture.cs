@@ -27,6 +27,9 @@ public class PlatformFixture : IAsyncLifetime
     public HttpClient Api { get; private set; } = null!;
     public string AdminToken { get; private set; } = "";
     public string AdminTokenFile => Path.Combine(Path.GetTempPath(), "platform-tests", Isolation + "-access", "admin-token");
+
+    /// <summary>This fixture's own key ring for apps' secret values (one key), as eng/setup.sh makes /etc/platform/secret-keys.</summary>
+    public string SecretKeysFile => Path.Combine(Path.GetTempPath(), "platform-tests", Isolation + "-access", "secret-keys");
     public ServiceProcess ApiProcess => _services[0];
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
@@ -35,20 +38,22 @@ public class PlatformFixture : IAsyncLifetime
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
+        Directory.CreateDirectory(Path.GetDirectoryName(SecretKeysFile)!);
+        await File.WriteAllTextAsync(SecretKeysFile, $"k1:{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}\n");
         var directory = _serviceLogDirectory = Path.Combine(LogDirectory, Isolation);
 
         // The Api starts first, alone, so that it creates the schema before the others race to.
-        _services.Add(ServiceProcess.Start("Api", Environment(), directory));
-        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        _services.Add(ServiceProcess.Start("Api", ForService("Api", Environment()), directory));
+        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
         AdminToken = (await File.ReadAllTextAsync(AdminTokenFile)).Trim();
-        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
-        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerA)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerB)), directory));
+        _services.Add(ServiceProcess.Start("Executor", ForService("Executor", Environment(("Executor__Name", ExecutorA))), directory));
+        _services.Add(ServiceProcess.Start("Executor", ForService("Executor", Environment(("Executor__Name", ExecutorB))), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", ForService("Scheduler", Environment(("Scheduler__Name", SchedulerA))), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", ForService("Scheduler", Environment(("Scheduler__Name", SchedulerB))), directory));
         // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
         // triggered; tests that exercise the sweep start Retention processes of their own.
-        _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
-        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60))));
+        _services.Add(ServiceProcess.Start("Retention", ForService("Retention", Environment(("Retention__SweepInterval", "01:00:00"))), directory));
+        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120))));
 
         Api = Client(AdminToken);
     }
@@ -111,10 +116,29 @@ public class PlatformFixture : IAsyncLifetime
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
             ["Access__AdminTokenFile"] = AdminTokenFile,
+            ["TaskStore__SecretKeysFile"] = SecretKeysFile,
+            // The platform's own publishers, and the administrator this fixture's tests publish as.
+            ["Executor__TrustedPublishers"] = $"platform-api,platform-scheduler,platform-executor,{Servers.RabbitUser}",
             // Tests fire requests as fast as they can; the limit itself is tested with an Api of its own.
             ["Access__Limits__RequestsPerSecond"] = "0",
         };
         foreach (var (name, value) in Settings.Concat(extra)) environment[name] = value;
+        return environment;
+    }
+
+    /// <summary>
+    /// Each service logs in to RabbitMQ as its own least-privilege user where eng/setup.sh made them (the
+    /// rights of eng/rabbitmq-users.tsv on this fixture's virtual host); elsewhere all use the one user given.
+    /// A setting the caller gave explicitly is kept.
+    /// </summary>
+    private Dictionary<string, string> ForService(string service, Dictionary<string, string> environment)
+    {
+        var user = "platform-" + service.ToLowerInvariant();
+        if (Servers.BrokerUsers.TryGetValue(user, out var password) && environment["RabbitMq__Username"] == Servers.RabbitUser)
+        {
+            environment["RabbitMq__Username"] = user;
+            environment["RabbitMq__Password"] = password;
+        }
         return environment;
     }
 
@@ -181,9 +205,9 @@ public class PlatformFixture : IAsyncLifetime
     /// </summary>
     public async Task<ServiceProcess> StartAsync(string service, params (string Name, string Value)[] extra)
     {
-        var process = ServiceProcess.Start(service, Environment(extra), _serviceLogDirectory);
+        var process = ServiceProcess.Start(service, ForService(service, Environment(extra)), _serviceLogDirectory);
         lock (_services) _services.Add(process);
-        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
         return process;
     }
 
@@ -205,7 +229,7 @@ public class PlatformFixture : IAsyncLifetime
         if (downtime is { } wait) await Task.Delay(wait);
         var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
         _services[_services.IndexOf(service)] = replacement;
-        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
         if (replacement.Service == "Api") Api = Client(AdminToken, replacement);
         return replacement;
     }
