@@ -30,10 +30,6 @@ public sealed class SecretKeyRing
     private readonly Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
     private readonly string _current;
 
-    public SecretKeyRing(IOptions<SecretKeysOptions> options) : this(File.ReadAllLines(options.Value.SecretKeysFile))
-    {
-    }
-
     public SecretKeyRing(IEnumerable<string> lines)
     {
         foreach (var line in lines.Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')))
@@ -92,7 +88,7 @@ public static class SecretKeyRingRegistration
             .ValidateDataAnnotations()
             .Validate(o => File.Exists(o.SecretKeysFile), "TaskStore:SecretKeysFile does not exist: eng/setup.sh creates it (root-only).")
             .ValidateOnStart();
-        builder.Services.AddSingleton<SecretKeyRing>();
+        builder.Services.AddSingleton(sp => new SecretKeyRing(File.ReadAllLines(sp.GetRequiredService<IOptions<SecretKeysOptions>>().Value.SecretKeysFile)));
         return builder;
     }
 }
