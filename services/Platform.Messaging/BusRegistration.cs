@@ -29,7 +29,8 @@ public static class BusRegistration
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
-                ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>()));
+                ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>(),
+                    context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Username));
             consumers?.Invoke(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {

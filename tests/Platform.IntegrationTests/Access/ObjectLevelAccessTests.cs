@@ -48,7 +48,7 @@ public sealed partial class ObjectLevelAccessTests(PlatformFixture platform)
 
         // The victim: a space with an app (a secret, a command that prints a marker), a finished task, a job with a schedule, a role.
         var victimSpace = await platform.CreateSpaceAsync();
-        var victimApp = await platform.RegisterAppAsync("echo victim-output-marker", space: victimSpace, secretEnv: new { TOKEN = "victim-secret-value" });
+        var victimApp = await platform.RegisterAppAsync("echo victim-output-marker", space: victimSpace, secretEnv: new Dictionary<string, string> { ["TOKEN"] = "victim-secret-value" });
         var victimTask = await platform.RunTaskAsync(victimApp);
         await platform.WaitForEndAsync(victimTask);
         var victimJob = "job-" + Guid.NewGuid().ToString("N")[..10];
@@ -153,6 +153,6 @@ public sealed partial class ObjectLevelAccessTests(PlatformFixture platform)
     [GeneratedRegex(@"\{(\w+)(:[^}]*)?\}")]
     private static partial Regex RouteParameter();
 
-    [GeneratedRegex("\"traceId\":\"[^\"]*\",?")]
+    [GeneratedRegex("\"trace_?[iI]d\":\"[^\"]*\",?")]
     private static partial Regex TraceId();
 }

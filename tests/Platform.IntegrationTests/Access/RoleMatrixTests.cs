@@ -18,7 +18,7 @@ public sealed class RoleMatrixTests(PlatformFixture platform)
     public async Task Each_role_is_allowed_and_refused_what_the_matrix_says()
     {
         var space = await platform.CreateSpaceAsync();
-        var app = await platform.RegisterAppAsync("echo secret-command", env: new { LEVEL = "debug-value" }, space: space, secretEnv: new { KEY = "k" });
+        var app = await platform.RegisterAppAsync("echo secret-command", env: new Dictionary<string, string> { ["LEVEL"] = "debug-value" }, space: space, secretEnv: new Dictionary<string, string> { ["KEY"] = "k" });
         var task = await platform.RunTaskAsync(app);
         await platform.WaitForEndAsync(task);
         var job = "job-" + Guid.NewGuid().ToString("N")[..10];
@@ -36,7 +36,7 @@ public sealed class RoleMatrixTests(PlatformFixture platform)
             new("GET", $"/v3/jobs/{job}", null, 200, 200, 200),
             new("GET", $"/v3/jobs/{job}/occurrences", null, 200, 200, 200),
             new("PATCH", $"/v3/apps/{app}", new { memory_in_mb = 128 }, 200, 403, 403),
-            new("PATCH", $"/v3/apps/{app}/environment_variables", new { var = new { B = "c" } }, 200, 403, 403),
+            new("PATCH", $"/v3/apps/{app}/environment_variables", new { var = new Dictionary<string, string> { ["B"] = "c" } }, 200, 403, 403),
             new("POST", $"/v3/apps/{app}/tasks", new { command = "true" }, 202, 403, 403),
             // An ended task: allowed callers get the state rule's 422, the others the role's 403.
             new("POST", $"/v3/tasks/{task}/actions/cancel", null, 422, 422, 403),

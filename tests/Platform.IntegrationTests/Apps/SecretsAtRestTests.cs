@@ -13,7 +13,7 @@ public sealed class SecretsAtRestTests(PlatformFixture platform)
     {
         var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
         var changed = "changed-" + Guid.NewGuid().ToString("N");
-        var app = await platform.RegisterAppAsync(secretEnv: new { DB_PASSWORD = secret });
+        var app = await platform.RegisterAppAsync(secretEnv: new Dictionary<string, string> { ["DB_PASSWORD"] = secret });
         // The task proves it got the value by its hash: the value itself must not be in any command, event or log.
         static string Check(string value) =>
             $"test \"$(printf %s \"$DB_PASSWORD\" | sha256sum | cut -c1-64)\" = {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))}";
@@ -21,7 +21,7 @@ public sealed class SecretsAtRestTests(PlatformFixture platform)
         var first = await platform.WaitForEndAsync(await platform.RunTaskAsync(app, new { command = Check(secret) }));
         Assert.Equal("SUCCEEDED", first["state"]!.GetValue<string>());
         // A changed secret (PATCH) is encrypted too, and what the next task gets.
-        (await platform.Api.PatchAsJsonAsync($"/v3/apps/{app}", new { secret_env = new { DB_PASSWORD = changed } })).EnsureSuccessStatusCode();
+        (await platform.Api.PatchAsJsonAsync($"/v3/apps/{app}", new { secret_env = new Dictionary<string, string> { ["DB_PASSWORD"] = changed } })).EnsureSuccessStatusCode();
         var second = await platform.WaitForEndAsync(await platform.RunTaskAsync(app, new { command = Check(changed) }));
         Assert.Equal("SUCCEEDED", second["state"]!.GetValue<string>());
 
