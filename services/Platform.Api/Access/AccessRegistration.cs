@@ -47,8 +47,8 @@ internal static class AccessRegistration
                     : RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = limits.Burst,
-                        TokensPerPeriod = Math.Max(1, limits.RequestsPerSecond / 10),
-                        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                        TokensPerPeriod = limits.RequestsPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                         QueueLimit = 0,
                         AutoReplenishment = true,
                     });
