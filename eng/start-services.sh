@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs the four built services (Release) until interrupted; waits for each one's /healthz.
+# Runs the four built services (Release) until interrupted; waits for each one's /healthz. Each service
+# reads its credentials from /etc/platform/<service>.json (eng/setup.sh); the Api's first start writes
+# the admin token to /etc/platform/admin-token, which this script reads to register the demo app.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 logs="$root/.run"
@@ -38,17 +40,28 @@ for service in Api Executor Scheduler Retention; do
   echo "$service healthy on http://127.0.0.1:$port (log: .run/$service.log)"
 done
 
+token_file="${PLATFORM_CONFIG_DIR:-/etc/platform}/admin-token"
+if [ ! -r "$token_file" ]; then
+  echo "no admin token in $token_file: it is written on the Api's first start against a new store (see README, Access)" >&2
+  exit 1
+fi
+token="$(cat "$token_file")"
+
 # A demo app, so that the first task is one curl away. Registering it again on a second run is a 409: fine.
-curl -s -o /dev/null -X POST http://127.0.0.1:8080/v3/apps -H 'content-type: application/json' \
+curl -s -o /dev/null -X POST http://127.0.0.1:8080/v3/apps -H "authorization: Bearer $token" -H 'content-type: application/json' \
   -d '{"name":"hello","command":"echo hello from $PLATFORM_APP_NAME task $PLATFORM_TASK_NAME"}' || true
 
-cat <<'EOM'
+cat <<EOM
 
 Platform is running. API: http://127.0.0.1:8080
 
+Every /v3 call needs a bearer token. The admin token (created on the first start, readable by root only):
+  export PLATFORM_TOKEN=\$(cat $token_file)
+    (it is: $token)
 Run a first task (of the demo app "hello"):
-  curl -s -X POST http://127.0.0.1:8080/v3/apps/hello/tasks -H 'content-type: application/json' -d '{}'
-then GET http://127.0.0.1:8080/v3/tasks/<guid> and /v3/tasks/<guid>/logs. Ctrl-C stops everything.
+  curl -s -X POST http://127.0.0.1:8080/v3/apps/hello/tasks -H "authorization: Bearer \$PLATFORM_TOKEN" -H 'content-type: application/json' -d '{}'
+then GET /v3/tasks/<guid> and /v3/tasks/<guid>/logs with the same header. Ctrl-C stops everything.
+Make spaces, service accounts and roles for everyone else: README, "Who may do what".
 EOM
 wait -n "${pids[@]}" || true
 echo "a service exited; see $logs" >&2

@@ -1,9 +1,11 @@
+using Platform.Api.Access;
 using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Telemetry;
+using Platform.TaskStore.Apps;
 
 namespace Platform.Api;
 
@@ -18,6 +20,9 @@ internal static class ApiRegistration
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
         builder.Services.AddScoped<AppDeletion>();
+        builder.Services.AddSingleton<UnfinishedTaskLimits>();
+        builder.AddAccess();
+        builder.AddSecretKeyRing();
         return builder;
     }
 
@@ -25,12 +30,20 @@ internal static class ApiRegistration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAccess();
         return app;
     }
 
+    public static Task<int> ReencryptSecretsAsync(this WebApplication app) =>
+        SecretReencryption.RunAsync(app.Services, app.Logger, CancellationToken.None);
+
     public static WebApplication MapApi(this WebApplication app)
     {
-        var v3 = app.MapGroup("/v3");
+        // Every route under /v3 needs an authenticated caller; /healthz and /metrics stay open (MapDefaultEndpoints).
+        var v3 = app.MapGroup("/v3").RequireAuthorization();
+        v3.MapSpaces();
+        v3.MapRoles();
+        v3.MapServiceAccounts();
         v3.MapApps();
         v3.MapTasks();
         v3.MapJobs();

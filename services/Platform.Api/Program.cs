@@ -12,8 +12,12 @@ builder.AddApi();
 
 var app = builder.Build();
 
+// An operator's command instead of the service: eng/rotate-secret-key.sh.
+if (args.Contains("--reencrypt-secrets")) return await app.ReencryptSecretsAsync();
+
 app.UseApi();
 app.MapDefaultEndpoints();
 app.MapApi();
 
 app.Run();
+return 0;

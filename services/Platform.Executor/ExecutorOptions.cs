@@ -37,4 +37,14 @@ public sealed class ExecutorOptions
     /// <summary>A task still PENDING this long after it was last dispatched is published again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The RabbitMQ users whose RunTask messages are the platform's own (the Api's, the Scheduler's, the
+    /// Executors' re-dispatches), comma-separated. Any other publisher is authorised as the service account
+    /// mapped to its user (<c>rabbitmq_user</c>), by its role in the app's space.
+    /// </summary>
+    [Required]
+    public string TrustedPublishers { get; set; } = "platform-api,platform-scheduler,platform-executor";
+
+    public IReadOnlySet<string> TrustedPublisherSet => TrustedPublishers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
 }

@@ -3,6 +3,7 @@ using Platform.Executor.Tasks.Leasing;
 using Platform.Executor.Tasks.Running;
 using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
+using Platform.TaskStore.Apps;
 
 namespace Platform.Executor;
 
@@ -24,6 +25,8 @@ internal static class ExecutorRegistration
         builder.Services.AddSingleton<TaskNetworks>();
         builder.Services.AddSingleton<Sandbox>();
         builder.Services.AddSingleton<TaskClaimer>();
+        builder.Services.AddSingleton<PublisherAuthorization>();
+        builder.AddSecretKeyRing();
         builder.Services.AddSingleton<TaskProcess>();
         builder.Services.AddSingleton<TaskRunner>();
         // Order matters: hosted services stop in reverse, so the lease is released after the runner recorded its tasks' ends.

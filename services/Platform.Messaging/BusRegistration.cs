@@ -29,7 +29,8 @@ public static class BusRegistration
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
-                ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>()));
+                ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>(),
+                    context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Username));
             consumers?.Invoke(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {
@@ -40,6 +41,10 @@ public static class BusRegistration
                     h.Password(options.Password);
                     h.PublisherConfirmation = true;
                 });
+                // The bus's own temporary endpoint carries the service's prefix too, so that the broker user's
+                // permissions (eng/rabbitmq-users.tsv) can be limited to the service's own names.
+                cfg.OverrideDefaultBusEndpointQueueName($"{queuePrefix}-bus-{NewId.Next():N}");
+                PublisherIdentity.Stamp(cfg, options.Username);
                 WireFormat.ApplyEntityNames(cfg);
                 cfg.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: false);
                 cfg.UseFilter(new OutsideTraceContext());

@@ -29,11 +29,11 @@ public sealed class ErrorQueueCounter : IFilter<ExceptionReceiveContext>
     public void Probe(ProbeContext context) => context.CreateFilterScope("errorQueueCounter");
 
     /// <summary>The error pipe MassTransit builds by default (a Fault published, the message moved), counted first.</summary>
-    internal static void AddTo(IReceiveEndpointConfigurator endpoint, ErrorQueueCounter counter) =>
+    internal static void AddTo(IReceiveEndpointConfigurator endpoint, ErrorQueueCounter counter, string ownUser) =>
         endpoint.ConfigureError(error =>
         {
             error.UseFilter(counter);
             error.UseFilter(new MassTransit.Middleware.GenerateFaultFilter());
-            error.UseFilter(new MassTransit.Middleware.ErrorTransportFilter());
+            error.UseFilter(new ForeignUserErrorTransport(ownUser));
         });
 }

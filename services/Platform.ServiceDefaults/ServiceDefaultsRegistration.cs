@@ -25,6 +25,7 @@ public static class ServiceDefaultsRegistration
 
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
+        builder.AddPlatformCredentials();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.Configure<JsonOptions>(o =>
@@ -35,6 +36,29 @@ public static class ServiceDefaultsRegistration
         builder.Services.AddHealthChecks();
         builder.AddOpenTelemetry();
         return builder;
+    }
+
+    /// <summary>
+    /// The service's credentials as eng/setup.sh generated them: <c>/etc/platform/&lt;service&gt;.json</c>
+    /// (root-only; the directory is <c>PLATFORM_CONFIG_DIR</c> when set), e.g. <c>api.json</c> with the
+    /// PostgreSQL connection string and the service's own RabbitMQ user. Read after appsettings.json and
+    /// before environment variables and the command line, which still override it.
+    /// </summary>
+    private static void AddPlatformCredentials(this IHostApplicationBuilder builder)
+    {
+        var directory = builder.Configuration["PLATFORM_CONFIG_DIR"] is { Length: > 0 } configured ? configured : "/etc/platform";
+        var service = builder.Environment.ApplicationName.Split('.')[^1].ToLowerInvariant();
+        var sources = ((IConfigurationBuilder)builder.Configuration).Sources;
+        var firstOverride = sources.Select((source, index) => (source, index))
+            .FirstOrDefault(s => s.source is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource
+                && ((Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource)s.source).Prefix is null or "").index;
+        var credentials = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = Path.Combine(directory, service + ".json"), Optional = true, ReloadOnChange = false,
+        };
+        credentials.ResolveFileProvider();
+        if (firstOverride > 0) sources.Insert(firstOverride, credentials);
+        else sources.Add(credentials);
     }
 
     private static void AddOpenTelemetry(this IHostApplicationBuilder builder)

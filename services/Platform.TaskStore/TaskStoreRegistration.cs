@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Leases;
 using Platform.TaskStore.Jobs;
@@ -98,6 +99,10 @@ public static class TaskStoreRegistration
         // database (test fixtures, a staging copy) need not wait for them, as they would on Marten's one fixed lock id.
         store.ApplyChangesLockId = SchemaLockId(schema);
         store.ApplyChangesLockTimeout = TimeSpan.FromSeconds(60);
+        // Several services (and replicas) start against one schema at once and queue for Marten's migration
+        // lock to compare it; on a loaded machine the last in the queue timed out and crashed although the
+        // first had made the schema current. A replica that loses the lock now logs it and starts.
+        store.ResourceMigrationFailureMode = ResourceMigrationFailureMode.ContinueOnFailures;
         // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
         store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         store.Events.StreamIdentity = StreamIdentity.AsGuid;
@@ -111,6 +116,8 @@ public static class TaskStoreRegistration
         store.Events.AddEventType<TaskFailed>();
         store.Events.MetadataConfig.CorrelationIdEnabled = true;
         store.Events.MetadataConfig.CausationIdEnabled = true;
+        // Who did it: the Api stores the caller (subject and means) with the events a request appends.
+        store.Events.MetadataConfig.UserNameEnabled = true;
         store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
         store.Schema.For<AppTask>()
             // A column of its own (AppTask.AppColumn), kept in step by Marten: counting an app's tasks
@@ -124,8 +131,12 @@ public static class TaskStoreRegistration
             .Index(new Expression<Func<AppTask, object>>[] { x => x.App, x => x.SequenceId },
                 index => index.Name = "mt_doc_apptask_idx_app_sequence");
         // Optimistic concurrency: two PATCHes of one app never silently overwrite each other.
-        store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true);
-        store.Schema.For<Job>().Identity(x => x.Name).Index(x => x.App);
+        store.Schema.For<App>().Identity(x => x.Name).UseOptimisticConcurrency(true).Index(x => x.Space);
+        store.Schema.For<Job>().Identity(x => x.Name).Index(x => x.App).Index(x => x.Space);
+        store.Schema.For<Space>().Identity(x => x.Name);
+        store.Schema.For<RoleBinding>().Index(x => x.Subject).Index(x => x.Space);
+        store.Schema.For<ServiceAccount>().Identity(x => x.Name).UniqueIndex(x => x.RabbitMqUser!);
+        store.Schema.For<AccessToken>().Index(x => x.Account);
         store.Schema.For<JobSchedule>().Index(x => x.Job);
         store.Schema.For<ScheduleProgress>().Index(x => x.Job);
         store.Schema.For<JobOccurrence>().Index(x => x.Job);

@@ -65,7 +65,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
     {
         Phase("starting Platform: Api, 2 sandboxed Executors, Scheduler, Retention");
         await using var platform = await PlatformServices.StartAsync(servers, logs, NoPruning);
-        using var client = new PlatformClient(platform.ApiAddress, database);
+        using var client = new PlatformClient(platform.ApiAddress, database, platform.AdminToken);
         var dispatch = new DispatchLatency(client);
         var throughput = new Throughput(client, servers);
         var concurrency = $"{PlatformServices.Executors} executors × {PlatformServices.SlotsPerExecutor} slots";
@@ -177,7 +177,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var sandboxed = measure == "throughput-sandboxed";
         Phase($"starting Platform with {(sandboxed ? "sandboxed" : "unsandboxed")} executors");
         await using var platform = await PlatformServices.StartAsync(servers, logs, NoPruning, sandboxed);
-        using var client = new PlatformClient(platform.ApiAddress, database);
+        using var client = new PlatformClient(platform.ApiAddress, database, platform.AdminToken);
         if (measure == "read")
         {
             // One app the size of the full run's (3,300 finished tasks), without the other 99.

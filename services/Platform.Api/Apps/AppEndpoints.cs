@@ -2,7 +2,9 @@ using System.Text.RegularExpressions;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
@@ -14,7 +16,7 @@ internal static partial class AppEndpoints
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
         Dictionary<string, string>? SecretEnv = null, bool? TasksOnly = null, string? Image = null, int? TaskMaxAttempts = null,
-        AppRetention? Retention = null, int? PidsLimit = null, AppNetwork? Network = null);
+        AppRetention? Retention = null, string? Space = null, int? PidsLimit = null, AppNetwork? Network = null);
 
     /// <summary>
     /// A partial update: absent fields stay as they are; in <c>secret_env</c> a null value unsets; a
@@ -88,17 +90,24 @@ internal static partial class AppEndpoints
     }
 
     private static async Task<IResult> Register(
-        RegisterApp request, IDocumentSession session, IOptions<AppDefaultsOptions> defaults, TimeProvider clock, CancellationToken ct)
+        RegisterApp request, Caller caller, IDocumentSession session, SecretKeyRing secrets, IOptions<AppDefaultsOptions> defaults, TimeProvider clock,
+        CancellationToken ct)
     {
+        // The space first: a caller with no role in it learns nothing, not even whether its request was valid.
+        var space = string.IsNullOrWhiteSpace(request.Space) ? TaskStore.Access.Space.DefaultName : request.Space;
+        if (await caller.RefuseAsync(space, Permission.ManageApps, "Space", space, ct) is { } refused) return refused;
+        if (await session.LoadAsync<TaskStore.Access.Space>(space, ct) is null) return Problems.Invalid("space", $"No space '{space}' exists.");
         var errors = Validate(request);
         if (errors.Count > 0) return Problems.Invalid(errors);
         var now = clock.GetUtcNow();
         var app = new App
         {
             Name = request.Name!,
+            Space = space,
             Command = request.Command ?? "",
             Env = request.Env ?? new(),
-            SecretEnv = request.SecretEnv ?? new(),
+            // Encrypted here, before anything is written: PostgreSQL never holds a secret value in plain text.
+            SecretEnv = (request.SecretEnv ?? new()).ToDictionary(s => s.Key, s => secrets.Encrypt(request.Name!, s.Key, s.Value)),
             MemoryInMb = request.MemoryInMb ?? defaults.Value.DefaultMemoryInMb,
             DiskInMb = request.DiskInMb ?? defaults.Value.DefaultDiskInMb,
             TasksOnly = request.TasksOnly ?? false,
@@ -110,32 +119,35 @@ internal static partial class AppEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
-        // Insert, not upsert: a second registration of the same name is a conflict, never a silent overwrite.
-        session.Insert(app);
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (JasperFx.DocumentAlreadyExistsException)
-        {
-            return Problems.Conflict($"An app named '{app.Name}' already exists.");
-        }
-        return TypedResults.Created($"/v3/apps/{app.Name}", AppResource.From(app));
+        return await Creation.InsertAsync(session, app, $"An app named '{app.Name}' already exists.",
+            () => TypedResults.Created($"/v3/apps/{app.Name}", AppResource.From(app, caller)), ct);
     }
 
-    private static async Task<IResult> List(IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+    /// <summary>The apps of the spaces the caller has a role in (every app for an admin).</summary>
+    private static async Task<IResult> List(Caller caller, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
-        var total = await session.Query<App>().CountAsync(ct);
-        var apps = await session.Query<App>().OrderBy(a => a.Name).Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
-        return TypedResults.Ok(Page<AppResource>.Of(apps.Select(AppResource.From).ToList(), total, request, "/v3/apps"));
+        var query = session.Query<App>().AsQueryable();
+        if (caller.VisibleSpaces is { } visible) query = query.Where(a => a.Space.IsOneOf(visible.ToArray()));
+        var total = await query.CountAsync(ct);
+        var apps = await query.OrderBy(a => a.Name).Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
+        return TypedResults.Ok(Page<AppResource>.Of(apps.Select(a => AppResource.From(a, caller)).ToList(), total, request, "/v3/apps"));
     }
 
-    private static async Task<IResult> Get(string name, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<App>(name, ct) is { } app ? TypedResults.Ok(AppResource.From(app)) : Problems.NotFound("App", name);
-
-    private static async Task<IResult> Update(string name, UpdateApp request, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Get(string name, Caller caller, IQuerySession session, CancellationToken ct)
     {
+        if (await session.LoadAsync<App>(name, ct) is not { } app) return Problems.NotFound("App", name);
+        return await caller.RefuseAsync(app.Space, Permission.ReadApps, "App", name, ct) ?? TypedResults.Ok(AppResource.From(app, caller));
+    }
+
+    /// <summary>404 for an app the caller cannot see, 403 when its role may not do <paramref name="permission"/>; null when it may.</summary>
+    internal static async Task<IResult?> RefuseAsync(string name, Permission permission, Caller caller, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<App>(name, ct) is { } app ? await caller.RefuseAsync(app.Space, permission, "App", name, ct) : Problems.NotFound("App", name);
+
+    private static async Task<IResult> Update(
+        string name, UpdateApp request, Caller caller, IQuerySession query, IDocumentStore store, SecretKeyRing secrets, TimeProvider clock, CancellationToken ct)
+    {
+        if (await RefuseAsync(name, Permission.ManageApps, caller, query, ct) is { } refused) return refused;
         var errors = Validate(request);
         if (errors.Count > 0) return Problems.Invalid(errors);
         return await AppChanges.ApplyAsync(store, name, clock, app =>
@@ -149,13 +161,13 @@ internal static partial class AppEndpoints
             app.Image = request.Image ?? app.Image;
             app.PidsLimit = request.PidsLimit ?? app.PidsLimit;
             app.Network = request.Network ?? app.Network;
-            AppChanges.Merge(app.SecretEnv, request.SecretEnv);
-        }, app => TypedResults.Ok(AppResource.From(app)), ct);
+            AppChanges.Merge(app.SecretEnv, request.SecretEnv?.ToDictionary(s => s.Key, s => s.Value is null ? null : secrets.Encrypt(app.Name, s.Key, s.Value)));
+        }, app => TypedResults.Ok(AppResource.From(app, caller)), ct);
     }
 
     /// <summary>409 while the app has unfinished tasks, unless <c>force=true</c>: then they are terminated first.</summary>
-    private static async Task<IResult> Delete(string name, bool? force, AppDeletion deletion, CancellationToken ct) =>
-        await deletion.DeleteAsync(name, force ?? false, ct) switch
+    private static async Task<IResult> Delete(string name, bool? force, Caller caller, IQuerySession query, AppDeletion deletion, CancellationToken ct) =>
+        await RefuseAsync(name, Permission.ManageApps, caller, query, ct) ?? await deletion.DeleteAsync(name, force ?? false, ct) switch
         {
             AppDeletion.Result.NotFound => Problems.NotFound("App", name),
             AppDeletion.Result.HasUnfinishedTasks => Problems.Conflict($"App '{name}' has tasks that have not ended; cancel them, or delete with ?force=true to terminate them first."),

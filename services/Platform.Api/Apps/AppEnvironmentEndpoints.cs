@@ -1,5 +1,7 @@
 using Marten;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
@@ -17,11 +19,16 @@ internal static class AppEnvironmentEndpoints
         return v3;
     }
 
-    private static async Task<IResult> Get(string name, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<App>(name, ct) is { } app ? TypedResults.Ok(Resource(app)) : Problems.NotFound("App", name);
-
-    private static async Task<IResult> Update(string name, EnvironmentVariables request, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Get(string name, Caller caller, IQuerySession session, CancellationToken ct)
     {
+        if (await session.LoadAsync<App>(name, ct) is not { } app) return Problems.NotFound("App", name);
+        return await caller.RefuseAsync(app.Space, Permission.SeeEnvironmentValues, "App", name, ct) ?? TypedResults.Ok(Resource(app));
+    }
+
+    private static async Task<IResult> Update(
+        string name, EnvironmentVariables request, Caller caller, IQuerySession query, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    {
+        if (await AppEndpoints.RefuseAsync(name, Permission.ManageApps, caller, query, ct) is { } refused) return refused;
         if (request.Var is null) return Problems.Invalid("var", "var is required: an object of variable names to values (null unsets).");
         if (EnvironmentNames.Invalid(request.Var.Keys) is { } invalid) return Problems.Invalid("var", invalid);
         return await AppChanges.ApplyAsync(store, name, clock, app => AppChanges.Merge(app.Env, request.Var), app => TypedResults.Ok(Resource(app)), ct);

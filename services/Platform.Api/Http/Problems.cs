@@ -16,6 +16,9 @@ internal static class Problems
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: $"{what} not found.",
             detail: $"No {what.ToLowerInvariant()} '{id}' exists.");
 
+    public static IResult Forbidden(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.", detail: detail);
+
     public static IResult Conflict(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict.", detail: detail);
 }

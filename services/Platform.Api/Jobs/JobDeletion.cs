@@ -1,6 +1,8 @@
 using Marten;
 using MassTransit;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.Api.Tasks.Cancelling;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -23,12 +25,13 @@ internal static class JobDeletion
     private const int GracePeriodSeconds = 0;
 
     public static async Task<IResult> Delete(
-        string job, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes, TimeProvider clock,
-        CancellationToken ct)
+        string job, Caller caller, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes,
+        TimeProvider clock, CancellationToken ct)
     {
         await using (var session = store.LightweightSession())
         {
             if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+            if (await caller.RefuseAsync(found.Space, Permission.ManageJobs, "Job", job, ct) is { } refused) return refused;
             if (found.State != JobState.Deleting)
             {
                 found.State = JobState.Deleting;

@@ -1,7 +1,10 @@
 using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
+using Platform.Api.Access;
+using Platform.Api.Apps;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.Api.Tasks;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
@@ -38,9 +41,10 @@ internal static class JobEndpoints
         return v3;
     }
 
-    private static async Task<IResult> Create(string app, CreateJob request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Create(string app, CreateJob request, Caller caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
+        if (await caller.RefuseAsync(registered.Space, Permission.ManageJobs, "App", app, ct) is { } refused) return refused;
         var errors = new Dictionary<string, string[]>();
         JobRules.ValidateName(request.Name, errors);
         var policy = JobRules.ParsePolicy(request.ConcurrencyPolicy, errors);
@@ -49,6 +53,7 @@ internal static class JobEndpoints
         {
             Name = request.Name ?? "",
             App = registered.Name,
+            Space = registered.Space,
             Command = request.Command,
             MemoryInMb = request.MemoryInMb,
             DiskInMb = request.DiskInMb,
@@ -62,43 +67,53 @@ internal static class JobEndpoints
         JobRules.Validate(job, registered, errors);
         if (errors.Count > 0) return Problems.Invalid(errors);
 
-        // Insert, not upsert: a job name is unique across apps, and a second create is a conflict.
-        session.Insert(job);
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (JasperFx.DocumentAlreadyExistsException)
-        {
-            return Problems.Conflict($"A job named '{job.Name}' already exists.");
-        }
-        return TypedResults.Created($"/v3/jobs/{job.Name}", JobResource.From(job));
+        // A job name is unique across apps.
+        return await Creation.InsertAsync(session, job, $"A job named '{job.Name}' already exists.",
+            () => TypedResults.Created($"/v3/jobs/{job.Name}", JobResource.From(job, caller)), ct);
     }
 
-    private static async Task<IResult> List(IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct) =>
-        await ListAsync(session.Query<Job>(), "/v3/jobs", page, perPage, ct);
+    /// <summary>The jobs of the spaces the caller has a role in (every job for an admin).</summary>
+    private static async Task<IResult> List(Caller caller, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+    {
+        var jobs = session.Query<Job>().AsQueryable();
+        if (caller.VisibleSpaces is { } visible) jobs = jobs.Where(j => j.Space.IsOneOf(visible.ToArray()));
+        return await ListAsync(jobs, caller, "/v3/jobs", page, perPage, ct);
+    }
 
     private static async Task<IResult> ListForApp(
-        string app, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+        string app, Caller caller, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
-        if (await session.LoadAsync<App>(app, ct) is null) return Problems.NotFound("App", app);
-        return await ListAsync(session.Query<Job>().Where(j => j.App == app), $"/v3/apps/{app}/jobs", page, perPage, ct);
+        if (await AppEndpoints.RefuseAsync(app, Permission.ReadJobs, caller, session, ct) is { } refused) return refused;
+        return await ListAsync(session.Query<Job>().Where(j => j.App == app), caller, $"/v3/apps/{app}/jobs", page, perPage, ct);
     }
 
-    private static async Task<IResult> ListAsync(IQueryable<Job> jobs, string path, int? page, int? perPage, CancellationToken ct)
+    private static async Task<IResult> ListAsync(IQueryable<Job> jobs, Caller caller, string path, int? page, int? perPage, CancellationToken ct)
     {
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
         var total = await jobs.CountAsync(ct);
         var found = await jobs.OrderBy(j => j.Name).Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
-        return TypedResults.Ok(Page<JobResource>.Of(found.Select(JobResource.From).ToList(), total, request, path));
+        return TypedResults.Ok(Page<JobResource>.Of(found.Select(j => JobResource.From(j, caller)).ToList(), total, request, path));
     }
 
-    private static async Task<IResult> Get(string job, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<Job>(job, ct) is { } found ? TypedResults.Ok(JobResource.From(found)) : Problems.NotFound("Job", job);
-
-    private static async Task<IResult> Change(string job, ChangeJob request, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    /// <summary>The job, when the caller may do <paramref name="permission"/> to it; otherwise the 404 or 403 to answer.</summary>
+    internal static async Task<(Job? Job, IResult? Refusal)> FindAsync(
+        string job, Permission permission, Caller caller, IQuerySession session, CancellationToken ct)
     {
-        if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        if (await session.LoadAsync<Job>(job, ct) is not { } found) return (null, Problems.NotFound("Job", job));
+        return await caller.RefuseAsync(found.Space, permission, "Job", job, ct) is { } refused ? (null, refused) : (found, null);
+    }
+
+    private static async Task<IResult> Get(string job, Caller caller, IQuerySession session, CancellationToken ct)
+    {
+        var (found, refusal) = await FindAsync(job, Permission.ReadJobs, caller, session, ct);
+        return found is null ? refusal! : TypedResults.Ok(JobResource.From(found, caller));
+    }
+
+    private static async Task<IResult> Change(
+        string job, ChangeJob request, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    {
+        var (found, refusal) = await FindAsync(job, Permission.ManageJobs, caller, session, ct);
+        if (found is null) return refusal!;
         if (found.State == JobState.Deleting) return BeingDeleted(job);
         var errors = new Dictionary<string, string[]>();
         var policy = JobRules.ParsePolicy(request.ConcurrencyPolicy, errors);
@@ -110,45 +125,49 @@ internal static class JobEndpoints
         var app = await session.LoadAsync<App>(found.App, ct);
         if (app is not null) JobRules.Validate(found, app, errors);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        return await SaveAsync(found, session, changes, clock, ct);
+        return await SaveAsync(found, caller, session, changes, clock, ct);
     }
 
-    private static async Task<IResult> Suspend(string job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
-        await ChangeStateAsync(job, JobState.Suspended, session, changes, clock, ct);
+    private static async Task<IResult> Suspend(string job, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
+        await ChangeStateAsync(job, JobState.Suspended, caller, session, changes, clock, ct);
 
     /// <summary>Occurrences while it was suspended are neither run nor counted as missed.</summary>
-    private static async Task<IResult> Resume(string job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
-        await ChangeStateAsync(job, JobState.Active, session, changes, clock, ct);
+    private static async Task<IResult> Resume(string job, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
+        await ChangeStateAsync(job, JobState.Active, caller, session, changes, clock, ct);
 
     private static async Task<IResult> ChangeStateAsync(
-        string job, JobState state, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+        string job, JobState state, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
-        if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        var (found, refusal) = await FindAsync(job, Permission.OperateJobs, caller, session, ct);
+        if (found is null) return refusal!;
         if (found.State == JobState.Deleting) return BeingDeleted(job);
-        if (found.State == state) return TypedResults.Ok(JobResource.From(found));
+        if (found.State == state) return TypedResults.Ok(JobResource.From(found, caller));
         found.State = state;
         if (state == JobState.Active) found.ActiveSince = clock.GetUtcNow();
-        return await SaveAsync(found, session, changes, clock, ct);
+        return await SaveAsync(found, caller, session, changes, clock, ct);
     }
 
-    private static async Task<IResult> SaveAsync(Job job, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> SaveAsync(Job job, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         job.UpdatedAt = clock.GetUtcNow();
         session.Update(job);
         await session.SaveChangesAsync(ct);
         await changes.NotifyAsync(job.Name, ct);
-        return TypedResults.Ok(JobResource.From(job));
+        return TypedResults.Ok(JobResource.From(job, caller));
     }
 
     /// <summary>Runs the job now, as <c>kf run-job</c>: a task like any other, recorded as the job's (with no occurrence).</summary>
     private static async Task<IResult> Run(
-        string job, IQuerySession query, JobGuard guard, AppSequences sequences, IPublishEndpoint bus, TimeProvider clock, CancellationToken ct)
+        string job, Caller caller, IQuerySession query, JobGuard guard, AppSequences sequences, IPublishEndpoint bus, UnfinishedTaskLimits limits,
+        TimeProvider clock, CancellationToken ct)
     {
-        if (await query.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        var (found, refusal) = await FindAsync(job, Permission.OperateJobs, caller, query, ct);
+        if (found is null) return refusal!;
         if (await query.LoadAsync<App>(found.App, ct) is not { } app) return Problems.NotFound("App", found.App);
         var overrides = JobTasks.Overrides(found);
         var errors = TaskDefinition.Validate(overrides, app);
         if (errors.Count > 0) return Problems.Invalid(errors);
+        if (await limits.ExceededAsync(query, app, ct) is { } limit) return Problems.Invalid("limit", limit);
 
         TaskAccepted accepted;
         var sequenceId = await sequences.NextAsync(app.Name, ct);
@@ -156,28 +175,30 @@ internal static class JobEndpoints
         {
             if (guarded is null) return BeingDeleted(job);
             accepted = TaskEndpoints.Accept(app, overrides, new TaskOrigin(found.Name, null, null), sequenceId, guarded.Session, clock);
+            guarded.Session.LastModifiedBy = caller.Description;
             await guarded.CommitAsync(ct);
         }
-        return await TaskEndpoints.PublishAsync(accepted, bus, ct);
+        return await TaskEndpoints.PublishAsync(accepted, caller, bus, ct);
     }
 
     /// <summary>The job's tasks, newest first, each with the occurrence it was fired for (none for an ad hoc run).</summary>
     private static async Task<IResult> Tasks(
-        string job, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+        string job, Caller caller, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
+        if ((await FindAsync(job, Permission.ReadTasks, caller, session, ct)).Refusal is { } refused) return refused;
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
-        if (await session.LoadAsync<Job>(job, ct) is null) return Problems.NotFound("Job", job);
         var query = session.Query<AppTask>().Where(t => t.Job == job);
         var total = await query.CountAsync(ct);
         var tasks = await query.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.SequenceId)
             .Skip(request.Skip).Take(request.PerPage).ToListAsync(ct);
-        return TypedResults.Ok(Page<TaskResource>.Of(tasks.Select(TaskResource.From).ToList(), total, request, $"/v3/jobs/{job}/tasks"));
+        return TypedResults.Ok(Page<TaskResource>.Of(tasks.Select(t => TaskResource.From(t, caller)).ToList(), total, request, $"/v3/jobs/{job}/tasks"));
     }
 
     /// <summary>What became of each occurrence, newest first; <c>?outcome=missed</c> (or fired, skipped) filters.</summary>
     private static async Task<IResult> Occurrences(
-        string job, IQuerySession session, string? outcome, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+        string job, Caller caller, IQuerySession session, string? outcome, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
+        if ((await FindAsync(job, Permission.ReadJobs, caller, session, ct)).Refusal is { } refused) return refused;
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
         OccurrenceOutcome? wanted = null;
         if (outcome is not null)
@@ -186,7 +207,6 @@ internal static class JobEndpoints
                 return Problems.Invalid("outcome", $"'{outcome}' is not an outcome: use fired, skipped or missed.");
             wanted = parsed;
         }
-        if (await session.LoadAsync<Job>(job, ct) is null) return Problems.NotFound("Job", job);
         var query = session.Query<JobOccurrence>().Where(o => o.Job == job);
         if (wanted is { } only) query = query.Where(o => o.Outcome == only);
         var total = await query.CountAsync(ct);

@@ -1,4 +1,6 @@
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Jobs;
 
 namespace Platform.Api.Jobs;
@@ -6,6 +8,7 @@ namespace Platform.Api.Jobs;
 /// <summary>A job as the API shows it. A null command or limit means the app's, read when each task is created.</summary>
 internal sealed record JobResource(
     string Name,
+    string Space,
     string? Command,
     int? MemoryInMb,
     int? DiskInMb,
@@ -17,9 +20,11 @@ internal sealed record JobResource(
     JobRelationships Relationships,
     JobLinks Links)
 {
-    public static JobResource From(Job job) => new(
+    /// <summary>The job as <paramref name="caller"/> may see it: its command redacted unless its role shows commands.</summary>
+    public static JobResource From(Job job, Caller caller) => new(
         job.Name,
-        job.Command,
+        job.Space,
+        job.Command is null || caller.May(job.Space, Permission.SeeCommands) ? job.Command : RolePermissions.Redacted,
         job.MemoryInMb,
         job.DiskInMb,
         job.ConcurrencyPolicy.ToString(),

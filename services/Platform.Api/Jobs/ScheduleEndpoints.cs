@@ -1,5 +1,7 @@
 using Marten;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Jobs;
 
 namespace Platform.Api.Jobs;
@@ -18,9 +20,11 @@ internal static class ScheduleEndpoints
     }
 
     /// <summary>Occurrences are due from now on; the Scheduler hears of it at once (NOTIFY).</summary>
-    private static async Task<IResult> Add(string job, AddSchedule request, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Add(
+        string job, AddSchedule request, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
-        if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+        var (found, refusal) = await JobEndpoints.FindAsync(job, Permission.ManageJobs, caller, session, ct);
+        if (found is null) return refusal!;
         if (found.State == JobState.Deleting) return JobEndpoints.BeingDeleted(job);
         if (JobCron.TryParse(request.Cron, request.TimeZone, out var errors) is null) return Problems.Invalid(errors);
 
@@ -39,17 +43,18 @@ internal static class ScheduleEndpoints
         return TypedResults.Created($"/v3/jobs/{job}/schedules/{schedule.Id}", ScheduleResource.From(schedule, now));
     }
 
-    private static async Task<IResult> List(string job, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> List(string job, Caller caller, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
-        if (await session.LoadAsync<Job>(job, ct) is null) return Problems.NotFound("Job", job);
+        if ((await JobEndpoints.FindAsync(job, Permission.ReadJobs, caller, session, ct)).Refusal is { } refused) return refused;
         var schedules = await session.Query<JobSchedule>().Where(s => s.Job == job).OrderBy(s => s.CreatedAt).ToListAsync(ct);
         var now = clock.GetUtcNow();
         return TypedResults.Ok(new { Resources = schedules.Select(s => ScheduleResource.From(s, now)).ToList() });
     }
 
     /// <summary>The schedule and its progress go; the occurrences it recorded stay in the job's history.</summary>
-    private static async Task<IResult> Remove(string job, Guid id, IDocumentSession session, JobChanges changes, CancellationToken ct)
+    private static async Task<IResult> Remove(string job, Guid id, Caller caller, IDocumentSession session, JobChanges changes, CancellationToken ct)
     {
+        if ((await JobEndpoints.FindAsync(job, Permission.ManageJobs, caller, session, ct)).Refusal is { } refused) return refused;
         if (await session.LoadAsync<JobSchedule>(id, ct) is not { } schedule || schedule.Job != job)
             return Problems.NotFound("Schedule", id.ToString());
         session.Delete<JobSchedule>(id);

@@ -1,7 +1,9 @@
 using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Tasks.Logs;
 using Platform.Api.Telemetry;
@@ -34,19 +36,22 @@ internal static class TaskEndpoints
     /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later.
     /// </summary>
     private static async Task<IResult> Create(
-        string app, CreateTask request, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
-        ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
+        string app, CreateTask request, Caller caller, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
+        UnfinishedTaskLimits limits, ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
+        if (await caller.RefuseAsync(registered.Space, Permission.RunTasks, "App", app, ct) is { } refused) return refused;
         var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env,
             request.TimeoutSeconds, request.TerminationGracePeriodSeconds, request.MaxAttempts);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
+        if (await limits.ExceededAsync(session, registered, ct) is { } limit) return Problems.Invalid("limit", limit);
 
         var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
+        session.LastModifiedBy = caller.Description;
         await session.SaveChangesAsync(ct);
         telemetry.Accepted(accepted);
-        return await PublishAsync(accepted, bus, ct);
+        return await PublishAsync(accepted, caller, bus, ct);
     }
 
     /// <summary>
@@ -63,19 +68,22 @@ internal static class TaskEndpoints
     }
 
     /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
-    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, IPublishEndpoint bus, CancellationToken ct)
+    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, Caller caller, IPublishEndpoint bus, CancellationToken ct)
     {
         var task = TaskLifecycle.Accept(accepted);
         await bus.Publish(TaskMessages.RunTask(task), ct);
-        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(task));
+        return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(task, caller));
     }
 
-    private static async Task<IResult> Get(Guid guid, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<AppTask>(guid, ct) is { } task ? TypedResults.Ok(TaskResource.From(task)) : Problems.NotFound("Task", guid.ToString());
+    private static async Task<IResult> Get(Guid guid, Caller caller, IQuerySession session, CancellationToken ct)
+    {
+        if (await session.LoadAsync<AppTask>(guid, ct) is not { } task) return Problems.NotFound("Task", guid.ToString());
+        return await caller.RefuseAsync(task.Space, Permission.ReadTasks, "Task", guid.ToString(), ct) ?? TypedResults.Ok(TaskResource.From(task, caller));
+    }
 
     /// <summary>An app's tasks, newest first.</summary>
     private static async Task<IResult> ListForApp(
-        string app, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
+        string app, Caller caller, IQuerySession session, int? page, [FromQuery(Name = "per_page")] int? perPage, CancellationToken ct)
     {
         if (!PageRequest.TryRead(page, perPage, out var request, out var problem)) return problem!;
         // One round trip for the app, the count and the page.
@@ -85,20 +93,36 @@ internal static class TaskEndpoints
         var tasks = batch.Query<AppTask>().Where(t => t.App == app)
             .OrderByDescending(t => t.SequenceId).Skip(request.Skip).Take(request.PerPage).ToList();
         await batch.Execute(ct);
-        if (await registered is null) return Problems.NotFound("App", app);
-        return TypedResults.Ok(Page<TaskResource>.Of((await tasks).Select(TaskResource.From).ToList(), await total, request, $"/v3/apps/{app}/tasks"));
+        if (await registered is not { } found) return Problems.NotFound("App", app);
+        if (await caller.RefuseAsync(found.Space, Permission.ReadTasks, "App", app, ct) is { } refused) return refused;
+        return TypedResults.Ok(Page<TaskResource>.Of((await tasks).Select(t => TaskResource.From(t, caller)).ToList(), await total, request, $"/v3/apps/{app}/tasks"));
     }
 
-    internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data);
+    internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data, string? By);
 
-    /// <summary>The task's history: its stream's events, in order.</summary>
-    private static async Task<IResult> Events(Guid guid, IQuerySession session, CancellationToken ct)
+    /// <summary>
+    /// The task's history: its stream's events, in order, each with who did it (<c>by</c>: the subject and
+    /// the means, for what came through the Api; null for what the platform did itself). The accepted
+    /// event's command and environment are redacted as the task's own fields are.
+    /// </summary>
+    private static async Task<IResult> Events(Guid guid, Caller caller, IQuerySession session, CancellationToken ct)
     {
+        if (await session.LoadAsync<AppTask>(guid, ct) is not { } task) return Problems.NotFound("Task", guid.ToString());
+        if (await caller.RefuseAsync(task.Space, Permission.ReadTasks, "Task", guid.ToString(), ct) is { } refused) return refused;
         var events = await session.Events.FetchStreamAsync(guid, token: ct);
         if (events.Count == 0) return Problems.NotFound("Task", guid.ToString());
+        var commands = caller.May(task.Space, Permission.SeeCommands);
+        var values = caller.May(task.Space, Permission.SeeEnvironmentValues);
         return TypedResults.Ok(new
         {
-            Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data)).ToList(),
+            Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp,
+                e.Data is TaskAccepted accepted ? Redact(accepted, commands, values) : e.Data, e.UserName)).ToList(),
         });
     }
+
+    private static TaskAccepted Redact(TaskAccepted accepted, bool commands, bool values) => accepted with
+    {
+        Command = commands ? accepted.Command : RolePermissions.Redacted,
+        Env = values ? accepted.Env : accepted.Env.ToDictionary(e => e.Key, _ => RolePermissions.Redacted),
+    };
 }

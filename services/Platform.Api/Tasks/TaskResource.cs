@@ -1,3 +1,5 @@
+using Platform.Api.Access;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Tasks;
@@ -21,11 +23,12 @@ internal sealed record TaskResource(
     TaskJob? Job,
     TaskLinks Links)
 {
-    public static TaskResource From(AppTask task) => new(
+    /// <summary>The task as <paramref name="caller"/> may see it: the command redacted unless its role shows commands.</summary>
+    public static TaskResource From(AppTask task, Caller caller) => new(
         task.Id,
         task.SequenceId,
         task.Name,
-        task.Command,
+        caller.May(task.Space, Permission.SeeCommands) ? task.Command : RolePermissions.Redacted,
         task.State.ToWire(),
         task.MemoryInMb,
         task.DiskInMb,

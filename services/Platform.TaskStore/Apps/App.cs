@@ -7,6 +7,9 @@ namespace Platform.TaskStore.Apps;
 public sealed class App
 {
     public string Name { get; set; } = "";
+
+    /// <summary>The space the app, its jobs and its tasks belong to; fixed at registration.</summary>
+    public string Space { get; set; } = Access.Space.DefaultName;
     public string Command { get; set; } = "";
     public Dictionary<string, string> Env { get; set; } = new();
 

@@ -9,6 +9,9 @@ public sealed class Job
 {
     public string Name { get; set; } = "";
     public string App { get; set; } = "";
+
+    /// <summary>The app's space, copied at creation (an app never changes space).</summary>
+    public string Space { get; set; } = Access.Space.DefaultName;
     public string? Command { get; set; }
     public int? MemoryInMb { get; set; }
     public int? DiskInMb { get; set; }

@@ -16,6 +16,9 @@ public sealed class AppTask
 
     public Guid Id { get; set; }
     public string App { get; set; } = "";
+
+    /// <summary>The app's space, copied at acceptance (an app never changes space), so an access check needs no second read.</summary>
+    public string Space { get; set; } = Access.Space.DefaultName;
     public long SequenceId { get; set; }
     public string Name { get; set; } = "";
     public string Command { get; set; } = "";

@@ -2,7 +2,7 @@ namespace Platform.TaskStore.Tasks;
 
 /// <summary>
 /// First event of every task stream: the platform accepted the task and will run it. <see cref="Origin"/>
-/// is set when a job created the task; the trailing fields are optional so that events stored before them read back.
+/// is set when a job created the task; <see cref="Space"/> is the app's space when it was accepted (null: events stored before spaces, read as the default space); the trailing fields are optional so that events stored before them read back.
 /// </summary>
 public sealed record TaskAccepted(
     Guid TaskId,
@@ -17,4 +17,5 @@ public sealed record TaskAccepted(
     int? TimeoutSeconds = null,
     int? TerminationGracePeriodSeconds = null,
     int MaxAttempts = 1,
-    TaskOrigin? Origin = null);
+    TaskOrigin? Origin = null,
+    string? Space = null);

@@ -73,7 +73,8 @@ public static class TaskDefinition
         request.TimeoutSeconds,
         request.TerminationGracePeriodSeconds,
         request.MaxAttempts ?? app.TaskMaxAttempts,
-        origin);
+        origin,
+        app.Space);
 
     /// <summary>
     /// Like cf, a task without a name gets a short generated one: eight hex digits hashed from its id (task

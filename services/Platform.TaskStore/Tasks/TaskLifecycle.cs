@@ -10,6 +10,7 @@ public static class TaskLifecycle
     {
         Id = e.TaskId,
         App = e.App,
+        Space = e.Space ?? Access.Space.DefaultName,
         SequenceId = e.SequenceId,
         Name = e.Name,
         Command = e.Command,

@@ -8,13 +8,14 @@ namespace Platform.Benchmarks.Infrastructure;
 public sealed record SubmittedTask(Guid Id, DateTimeOffset RequestedAt);
 
 /// <summary>What a benchmark does with Platform: its public HTTP API, and reads of its store to observe outcomes.</summary>
-public sealed class PlatformClient(Uri api, NpgsqlDataSource database) : IDisposable
+public sealed class PlatformClient(Uri api, NpgsqlDataSource database, string token) : IDisposable
 {
     private const string Schema = "platform";
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
     {
         BaseAddress = api, Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token) },
     };
 
     public HttpClient Http => _http;

@@ -32,6 +32,11 @@ public sealed class PlatformServices : IAsyncDisposable
 
     public Uri ApiAddress => _services.First(s => s.Name == "Api").Address;
 
+    /// <summary>Where the Api's first start writes its admin token, and the token, which the benchmark's client sends.</summary>
+    public string AdminTokenFile => Path.Combine(_logDirectory, "access", "admin-token");
+
+    public string AdminToken { get; private set; } = "";
+
     public bool Sandboxed { get; private set; } = true;
 
     public static async Task<PlatformServices> StartAsync(
@@ -42,6 +47,7 @@ public sealed class PlatformServices : IAsyncDisposable
         {
             // The Api first, alone: it creates the schema before the others would race to.
             await platform.StartServiceAsync("Api", "Api", extraSettings);
+            platform.AdminToken = (await File.ReadAllTextAsync(platform.AdminTokenFile)).Trim();
             await Task.WhenAll(
                 platform.StartExecutorsAsync(extraSettings),
                 platform.StartServiceAsync("Scheduler", "Scheduler", extraSettings),
@@ -100,6 +106,13 @@ public sealed class PlatformServices : IAsyncDisposable
             ["RabbitMq__VirtualHost"] = _servers.Name,
             ["RabbitMq__Username"] = "guest",
             ["RabbitMq__Password"] = "guest",
+            // Every service here runs as guest, so guest's RunTasks are the platform's own.
+            ["Executor__TrustedPublishers"] = "guest",
+            // The benchmark is one caller sending as fast as it can: no rate limit, no cap on pending tasks.
+            ["Access__Limits__RequestsPerSecond"] = "0",
+            ["Access__Limits__MaxUnfinishedTasksPerApp"] = "1000000",
+            ["Access__Limits__MaxUnfinishedTasksPerSpace"] = "10000000",
+            ["Access__AdminTokenFile"] = AdminTokenFile,
             // Quiet logs: a log line per request or task would measure the console, not the platform.
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Platform"] = "Information",

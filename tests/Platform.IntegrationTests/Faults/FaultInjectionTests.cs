@@ -36,7 +36,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         foreach (var body in bodies)
             await channel.BasicPublishAsync("platform.run-task", "", false,
-                new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent }, Encoding.UTF8.GetBytes(body));
+                new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent, UserId = factory.UserName }, Encoding.UTF8.GetBytes(body));
     }
 
     /// <summary>POSTs tasks as fast as one client can; a failed POST (the fault hit it) is not an accepted task.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -22,7 +23,13 @@ public class PlatformFixture : IAsyncLifetime
 
     public ServerEndpoints Servers { get; private set; } = null!;
     public string Isolation { get; } = TestServers.NewIsolationName();
+    /// <summary>The Api as its admin: the token the Api's first start wrote to <see cref="AdminTokenFile"/>.</summary>
     public HttpClient Api { get; private set; } = null!;
+    public string AdminToken { get; private set; } = "";
+    public string AdminTokenFile => Path.Combine(Path.GetTempPath(), "platform-tests", Isolation + "-access", "admin-token");
+
+    /// <summary>This fixture's own key ring for apps' secret values (one key), as eng/setup.sh makes /etc/platform/secret-keys.</summary>
+    public string SecretKeysFile => Path.Combine(Path.GetTempPath(), "platform-tests", Isolation + "-access", "secret-keys");
     public ServiceProcess ApiProcess => _services[0];
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
@@ -31,21 +38,64 @@ public class PlatformFixture : IAsyncLifetime
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
+        Directory.CreateDirectory(Path.GetDirectoryName(SecretKeysFile)!);
+        await File.WriteAllTextAsync(SecretKeysFile, $"k1:{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}\n");
         var directory = _serviceLogDirectory = Path.Combine(LogDirectory, Isolation);
 
         // The Api starts first, alone, so that it creates the schema before the others race to.
-        _services.Add(ServiceProcess.Start("Api", Environment(), directory));
-        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
-        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorA)), directory));
-        _services.Add(ServiceProcess.Start("Executor", Environment(("Executor__Name", ExecutorB)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerA)), directory));
-        _services.Add(ServiceProcess.Start("Scheduler", Environment(("Scheduler__Name", SchedulerB)), directory));
+        _services.Add(ServiceProcess.Start("Api", ForService("Api", Environment()), directory));
+        await _services[0].WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
+        AdminToken = (await File.ReadAllTextAsync(AdminTokenFile)).Trim();
+        _services.Add(ServiceProcess.Start("Executor", ForService("Executor", Environment(("Executor__Name", ExecutorA))), directory));
+        _services.Add(ServiceProcess.Start("Executor", ForService("Executor", Environment(("Executor__Name", ExecutorB))), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", ForService("Scheduler", Environment(("Scheduler__Name", SchedulerA))), directory));
+        _services.Add(ServiceProcess.Start("Scheduler", ForService("Scheduler", Environment(("Scheduler__Name", SchedulerB))), directory));
         // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
         // triggered; tests that exercise the sweep start Retention processes of their own.
-        _services.Add(ServiceProcess.Start("Retention", Environment(("Retention__SweepInterval", "01:00:00")), directory));
-        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180))));
+        _services.Add(ServiceProcess.Start("Retention", ForService("Retention", Environment(("Retention__SweepInterval", "01:00:00"))), directory));
+        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120))));
 
-        Api = new HttpClient { BaseAddress = _services[0].BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Api = Client(AdminToken);
+    }
+
+    /// <summary>An HttpClient for the Api (or <paramref name="service"/>) that sends <paramref name="token"/> as its bearer token (none when null).</summary>
+    public HttpClient Client(string? token, ServiceProcess? service = null)
+    {
+        var client = new HttpClient { BaseAddress = (service ?? ApiProcess).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Creates a space (a name unique to the calling test unless given) as the admin, and returns its name.</summary>
+    public async Task<string> CreateSpaceAsync(string? name = null, bool auditorsReadLogs = false)
+    {
+        name ??= "space-" + Guid.NewGuid().ToString("N")[..10];
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/spaces", new { name, auditors_read_logs = auditorsReadLogs }), "create space");
+        return name;
+    }
+
+    /// <summary>
+    /// A new service account holding <paramref name="role"/> (developer, supporter, auditor; admin with no
+    /// space) in <paramref name="space"/>, and a token of it: the subject and the token.
+    /// </summary>
+    public async Task<(string Subject, string Token)> ServiceAccountAsync(string? space, string role, string? rabbitMqUser = null)
+    {
+        var name = "sa-" + Guid.NewGuid().ToString("N")[..10];
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/service_accounts", new { name, rabbitmq_user = rabbitMqUser }), "create service account");
+        var subject = "service-account:" + name;
+        await EnsureAsync(await Api.PostAsJsonAsync("/v3/roles", new { type = role, subject, space }), "bind role");
+        var token = await EnsureAsync(await Api.PostAsJsonAsync($"/v3/service_accounts/{name}/tokens", new { }), "issue token");
+        return (subject, token["token"]!.GetValue<string>());
+    }
+
+    /// <summary>An Api client acting as a new service account with <paramref name="role"/> in <paramref name="space"/>.</summary>
+    public async Task<HttpClient> ClientForRoleAsync(string? space, string role) => Client((await ServiceAccountAsync(space, role)).Token);
+
+    private static async Task<JsonNode> EnsureAsync(HttpResponseMessage response, string what)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text is "" ? "{}" : text)!;
     }
 
     /// <summary>Settings every service of this fixture gets on top of the defaults below.</summary>
@@ -65,18 +115,42 @@ public class PlatformFixture : IAsyncLifetime
             ["RabbitMq__Password"] = Servers.RabbitPassword,
             ["Executor__MaxConcurrentTasks"] = "2",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
+            ["Access__AdminTokenFile"] = AdminTokenFile,
+            ["TaskStore__SecretKeysFile"] = SecretKeysFile,
+            // The platform's own publishers, and the administrator this fixture's tests publish as.
+            ["Executor__TrustedPublishers"] = $"platform-api,platform-scheduler,platform-executor,{Servers.RabbitUser}",
+            // Tests fire requests as fast as they can; the limit itself is tested with an Api of its own.
+            ["Access__Limits__RequestsPerSecond"] = "0",
         };
         foreach (var (name, value) in Settings.Concat(extra)) environment[name] = value;
         return environment;
     }
 
-    /// <summary>Registers an app with a name unique to the calling test, and returns the name.</summary>
-    public async Task<string> RegisterAppAsync(string command = "true", object? env = null, int? memoryInMb = null, object? retention = null)
+    /// <summary>
+    /// Each service logs in to RabbitMQ as its own least-privilege user where eng/setup.sh made them (the
+    /// rights of eng/rabbitmq-users.tsv on this fixture's virtual host); elsewhere all use the one user given.
+    /// A setting the caller gave explicitly is kept.
+    /// </summary>
+    private Dictionary<string, string> ForService(string service, Dictionary<string, string> environment)
+    {
+        var user = "platform-" + service.ToLowerInvariant();
+        if (Servers.BrokerUsers.TryGetValue(user, out var password) && environment["RabbitMq__Username"] == Servers.RabbitUser)
+        {
+            environment["RabbitMq__Username"] = user;
+            environment["RabbitMq__Password"] = password;
+        }
+        return environment;
+    }
+
+    /// <summary>Registers an app with a name unique to the calling test (in the default space unless given), and returns the name.</summary>
+    public async Task<string> RegisterAppAsync(
+        string command = "true", object? env = null, int? memoryInMb = null, object? retention = null, string? space = null, object? secretEnv = null)
     {
         var name = "app-" + Guid.NewGuid().ToString("N")[..10];
         var response = await Api.PostAsJsonAsync("/v3/apps", new Dictionary<string, object?>
         {
             ["name"] = name, ["command"] = command, ["env"] = env, ["memory_in_mb"] = memoryInMb, ["retention"] = retention,
+            ["space"] = space, ["secret_env"] = secretEnv,
         });
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"register app: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;
@@ -131,9 +205,9 @@ public class PlatformFixture : IAsyncLifetime
     /// </summary>
     public async Task<ServiceProcess> StartAsync(string service, params (string Name, string Value)[] extra)
     {
-        var process = ServiceProcess.Start(service, Environment(extra), _serviceLogDirectory);
+        var process = ServiceProcess.Start(service, ForService(service, Environment(extra)), _serviceLogDirectory);
         lock (_services) _services.Add(process);
-        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
+        await process.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
         return process;
     }
 
@@ -155,8 +229,8 @@ public class PlatformFixture : IAsyncLifetime
         if (downtime is { } wait) await Task.Delay(wait);
         var replacement = ServiceProcess.Start(service.Service, service.Environment, Path.Combine(LogDirectory, Isolation));
         _services[_services.IndexOf(service)] = replacement;
-        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
-        if (replacement.Service == "Api") Api = new HttpClient { BaseAddress = replacement.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await replacement.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
+        if (replacement.Service == "Api") Api = Client(AdminToken, replacement);
         return replacement;
     }
 
@@ -175,6 +249,13 @@ public class PlatformFixture : IAsyncLifetime
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
         await RabbitMqVirtualHosts.DeleteAsync(Servers, Isolation);
         await TestServers.DropSchemaAsync(Servers, Isolation);
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(AdminTokenFile)!, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
 

@@ -21,7 +21,20 @@ public static class RabbitMqVirtualHosts
         (await client.PutAsync($"api/vhosts/{vhost}", null)).EnsureSuccessStatusCode();
         (await client.PutAsJsonAsync($"api/permissions/{vhost}/{servers.RabbitUser}",
             new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        // The platform's own users get exactly the rights eng/setup.sh gives them on "/".
+        foreach (var (user, configure, write, read) in UserPermissions())
+        {
+            if (!servers.BrokerUsers.ContainsKey(user)) continue;
+            (await client.PutAsJsonAsync($"api/permissions/{vhost}/{user}", new { configure, write, read })).EnsureSuccessStatusCode();
+        }
     }
+
+    /// <summary>eng/rabbitmq-users.tsv: each platform user and its configure, write and read permissions.</summary>
+    public static IEnumerable<(string User, string Configure, string Write, string Read)> UserPermissions() =>
+        File.ReadAllLines(Path.Combine(ServiceProcess.RepositoryRoot(), "eng", "rabbitmq-users.tsv"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('\t'))
+            .Select(f => (f[0], f[1], f[2], f[3]));
 
     public static async Task DeleteAsync(ServerEndpoints servers, string vhost)
     {

@@ -5,9 +5,16 @@ using Testcontainers.RabbitMq;
 
 namespace Platform.IntegrationTests.Infrastructure;
 
-/// <summary>Where the real PostgreSQL and RabbitMQ are.</summary>
+/// <summary>
+/// Where the real PostgreSQL and RabbitMQ are. <see cref="RabbitUser"/> may administer the broker (the
+/// fixture makes a virtual host with it); <see cref="BrokerUsers"/>, when known, are the least-privilege
+/// users eng/setup.sh made, by name (platform-api, ..., platform-publisher), that the services run as.
+/// </summary>
 public sealed record ServerEndpoints(
-    string PostgresConnectionString, string RabbitHost, int RabbitPort, string RabbitUser, string RabbitPassword, Uri RabbitManagement);
+    string PostgresConnectionString, string RabbitHost, int RabbitPort, string RabbitUser, string RabbitPassword, Uri RabbitManagement)
+{
+    public IReadOnlyDictionary<string, string> BrokerUsers { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// Finds the real servers, in this order: endpoints given by environment variables
@@ -45,9 +52,30 @@ public static class TestServers
             credentials.ElementAtOrDefault(0) ?? "guest", credentials.ElementAtOrDefault(1) ?? "guest", new Uri(management));
     }
 
-    private static ServerEndpoints Local() => new(
-        "Host=127.0.0.1;Port=5432;Database=platform;Username=postgres;Password=postgres",
-        "127.0.0.1", 5672, "guest", "guest", new Uri("http://127.0.0.1:15672"));
+    /// <summary>
+    /// The servers eng/setup.sh installs, with the credentials it generated (/etc/platform/credentials, or
+    /// <c>PLATFORM_CONFIG_DIR</c>): the platform's PostgreSQL role, the RabbitMQ administrator for virtual
+    /// hosts, and each service's own user. Without that file, the well-known ones of an older setup.
+    /// </summary>
+    internal static ServerEndpoints Local()
+    {
+        var directory = Environment.GetEnvironmentVariable("PLATFORM_CONFIG_DIR") is { Length: > 0 } configured ? configured : "/etc/platform";
+        var file = Path.Combine(directory, "credentials");
+        if (!File.Exists(file))
+            return new ServerEndpoints("Host=127.0.0.1;Port=5432;Database=platform;Username=postgres;Password=postgres",
+                "127.0.0.1", 5672, "guest", "guest", new Uri("http://127.0.0.1:15672"));
+        var values = File.ReadAllLines(file).Where(l => l.Contains('=') && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p[1].Trim());
+        var users = new Dictionary<string, string>();
+        foreach (var service in new[] { "api", "scheduler", "executor", "retention", "publisher" })
+            if (values.TryGetValue($"PLATFORM_RABBITMQ_{service.ToUpperInvariant()}_PASSWORD", out var password)) users["platform-" + service] = password;
+        return new ServerEndpoints(
+            $"Host=127.0.0.1;Port=5432;Database=platform;Username={values["PLATFORM_POSTGRES_USER"]};Password={values["PLATFORM_POSTGRES_PASSWORD"]}",
+            "127.0.0.1", 5672, values["PLATFORM_RABBITMQ_ADMIN_USER"], values["PLATFORM_RABBITMQ_ADMIN_PASSWORD"], new Uri("http://127.0.0.1:15672"))
+        {
+            BrokerUsers = users,
+        };
+    }
 
     private static bool DockerIsRunning() =>
         !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");

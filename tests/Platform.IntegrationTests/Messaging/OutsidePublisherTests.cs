@@ -14,7 +14,7 @@ public sealed class OutsidePublisherTests(PlatformFixture platform)
         var factory = platform.RabbitConnectionFactory();
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent, MessageId = messageId };
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent, MessageId = messageId, UserId = factory.UserName };
         await channel.BasicPublishAsync("platform.run-task", "", mandatory: false, properties, Encoding.UTF8.GetBytes(json));
     }
 

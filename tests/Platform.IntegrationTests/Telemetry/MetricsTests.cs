@@ -111,7 +111,7 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         var json = JsonSerializer.Serialize(new { taskId = Guid.NewGuid(), app = "no-such-app-" + Guid.NewGuid().ToString("N") });
         await channel.BasicPublishAsync("platform.run-task", "", false,
-            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent }, Encoding.UTF8.GetBytes(json));
+            new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, UserId = factory.UserName }, Encoding.UTF8.GetBytes(json));
 
         await Receiver.WaitForAsync(r =>
             r.Total("platform.messages.error_queued", ("messaging.destination.name", "executor-run-task"), ("error.type", "RunTaskRejected")) > before ? r : null,

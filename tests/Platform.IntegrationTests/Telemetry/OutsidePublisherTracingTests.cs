@@ -23,7 +23,7 @@ public sealed class OutsidePublisherTracingTests(TelemetryPlatformFixture platfo
         {
             var properties = new BasicProperties
             {
-                ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent,
+                ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, UserId = factory.UserName,
                 Headers = new Dictionary<string, object?> { ["traceparent"] = $"00-{publisherTrace}-{publisherSpan}-01" },
             };
             var json = JsonSerializer.Serialize(new { taskId, app, command = "true", name = "from-outside" });

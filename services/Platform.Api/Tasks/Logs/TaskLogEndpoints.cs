@@ -2,7 +2,9 @@ using System.Text.Json;
 using Marten;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
@@ -37,15 +39,16 @@ internal static class TaskLogEndpoints
     private static LogLineResource Resource(TaskLogLine line) => new(line.Sequence, StreamName(line.Stream), line.Timestamp, line.Line);
 
     private static async Task<IResult> Read(
-        Guid guid, IQuerySession session, TaskLogStore logs, long? after, int? limit, bool? follow, HttpContext http,
+        Guid guid, Caller caller, IQuerySession session, TaskLogStore logs, long? after, int? limit, bool? follow, HttpContext http,
         IOptions<JsonOptions> json, CancellationToken ct)
     {
+        if (await session.LoadAsync<AppTask>(guid, ct) is not { } task) return Problems.NotFound("Task", guid.ToString());
+        if (await caller.RefuseAsync(task.Space, Permission.ReadLogs, "Task", guid.ToString(), ct) is { } refused) return refused;
         if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
         if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
-        if (await session.LoadAsync<AppTask>(guid, ct) is null) return Problems.NotFound("Task", guid.ToString());
         if (follow == true)
         {
-            await FollowAsync(guid, session, logs, after ?? 0, http, json.Value.SerializerOptions, ct);
+            await FollowAsync(guid, caller, session, logs, after ?? 0, http, json.Value.SerializerOptions, ct);
             return Results.Empty;
         }
         var take = limit ?? DefaultLimit;
@@ -63,7 +66,7 @@ internal static class TaskLogEndpoints
     /// an executor stores all output before the terminal event, so no line is missed at the end.
     /// </summary>
     private static async Task FollowAsync(
-        Guid guid, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json, CancellationToken ct)
+        Guid guid, Caller caller, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json, CancellationToken ct)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -88,7 +91,7 @@ internal static class TaskLogEndpoints
 
                 if (task.State.IsTerminal())
                 {
-                    await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(TaskResource.From(task), json)}\n\n", ct);
+                    await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(TaskResource.From(task, caller), json)}\n\n", ct);
                     return;
                 }
                 await Task.Delay(FollowPoll, ct);
@@ -101,10 +104,10 @@ internal static class TaskLogEndpoints
     }
 
     /// <summary>As <c>cf logs APP --recent</c>: the newest lines of all the app's tasks, interleaved by time, each tagged with its task.</summary>
-    private static async Task<IResult> ReadForApp(string app, IQuerySession session, TaskLogStore logs, int? limit, CancellationToken ct)
+    private static async Task<IResult> ReadForApp(string app, Caller caller, IQuerySession session, TaskLogStore logs, int? limit, CancellationToken ct)
     {
+        if (await Apps.AppEndpoints.RefuseAsync(app, Permission.ReadLogs, caller, session, ct) is { } refused) return refused;
         if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
-        if (await session.LoadAsync<App>(app, ct) is null) return Problems.NotFound("App", app);
         var lines = await logs.ReadRecentForAppAsync(app, limit ?? DefaultLimit, ct);
         return TypedResults.Ok(new
         {

@@ -19,6 +19,9 @@ internal sealed class PendingTaskRedispatcher(
 {
     private const int Batch = 500;
 
+    /// <summary>The executors' RunTask queue, as the endpoint name formatter names it ("executor" prefix).</summary>
+    internal const string RunTaskQueue = "executor-run-task";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var after = options.Value.RedispatchAfter;
@@ -60,8 +63,10 @@ internal sealed class PendingTaskRedispatcher(
             {
                 continue; // another executor re-dispatched it, or it was claimed meanwhile
             }
-            logger.LogWarning("Task {TaskId} was still pending {After} after dispatch; publishing it again", id, after);
-            await bus.Publish(TaskMessages.RunTask(task), ct);
+            logger.LogWarning("Task {TaskId} was still pending {After} after dispatch; sending it again", id, after);
+            // Straight to the executors' queue: only the Api and the Scheduler may write to the RunTask exchange.
+            var executors = await bus.GetSendEndpoint(new Uri($"queue:{RunTaskQueue}"));
+            await executors.Send(TaskMessages.RunTask(task), ct);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using Platform.Contracts;
+using Platform.Messaging;
 using Platform.Executor.Telemetry;
 
 namespace Platform.Executor.Tasks.Running;
@@ -10,11 +11,21 @@ namespace Platform.Executor.Tasks.Running;
 /// <see cref="TaskRunner"/> and announces <see cref="TaskStarted"/>. The delivery is acknowledged as soon as the claim is
 /// stored, so a task that runs for hours never holds an unacknowledged message.
 /// </summary>
-internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner, ILogger<RunTaskConsumer> logger) : IConsumer<RunTask>
+internal sealed class RunTaskConsumer(
+    PublisherAuthorization authorization, TaskClaimer claimer, TaskRunner runner, ILogger<RunTaskConsumer> logger) : IConsumer<RunTask>
 {
     public async Task Consume(ConsumeContext<RunTask> context)
     {
         var taskId = context.Message.TaskId ?? context.MessageId ?? NewId.NextGuid();
+        try
+        {
+            await authorization.AuthorizeAsync(context.Message, PublisherIdentity.Of(context), context.CancellationToken);
+        }
+        catch (RunTaskUnauthorized refused)
+        {
+            logger.LogWarning("RunTask {TaskId} for app {App} refused: {Reason}", taskId, context.Message.App, refused.Message);
+            throw;
+        }
         await runner.WaitForSlotAsync(context.CancellationToken);
         ClaimedTask? task;
         using (var claim = ExecutorTelemetry.StartClaim(context.Message, taskId))

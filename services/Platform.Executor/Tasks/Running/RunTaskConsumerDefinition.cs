@@ -26,6 +26,7 @@ internal sealed class RunTaskConsumerDefinition : ConsumerDefinition<RunTaskCons
         endpoint.UseMessageRetry(r =>
         {
             r.Ignore<RunTaskRejected>();
+            r.Ignore<RunTaskUnauthorized>();
             r.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
         });
     }

@@ -15,7 +15,8 @@ namespace Platform.Executor.Tasks.Running;
 /// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
 /// </summary>
 internal sealed class TaskClaimer(
-    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<TaskClaimer> logger)
+    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, SecretKeyRing secrets, IOptions<ExecutorOptions> options, TimeProvider clock,
+    ILogger<TaskClaimer> logger)
 {
     /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
     public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, CancellationToken ct)
@@ -64,10 +65,10 @@ internal sealed class TaskClaimer(
             return null;
         }
 
-        // The task's own variables override the app's; secrets are added last and only here, on their way to the process.
+        // The task's own variables override the app's; secrets are decrypted and added last, only here, on their way to the process.
         var environment = new Dictionary<string, string>(app.Env);
         foreach (var (name, value) in task.Env) environment[name] = value;
-        foreach (var (name, value) in app.SecretEnv) environment[name] = value;
+        foreach (var (name, value) in app.SecretEnv) environment[name] = secrets.Decrypt(app.Name, name, value);
         return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, task.CreatedAt, now,
             task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds, task.Attempt,
             app.PidsLimit, app.Network);
