@@ -3,6 +3,7 @@ using Platform.Api.Http;
 using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Dispatching;
 using Platform.Api.Telemetry;
 
 namespace Platform.Api;
@@ -14,6 +15,8 @@ internal static class ApiRegistration
         // Malformed JSON throws, so that BadRequestHandler can answer with a problem naming the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
+        builder.Services.AddSingleton<RunTaskDispatch>();
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();

@@ -37,4 +37,12 @@ public sealed class ExecutorOptions
     /// <summary>A task still PENDING this long after it was last dispatched is published again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// On shutdown (SIGTERM), how long running tasks may go on to finish by themselves once the executor
+    /// has stopped taking new ones. What still runs then is terminated (SIGTERM, its grace period, SIGKILL)
+    /// and recorded FAILED "executor ... shut down", or requeued where its max_attempts allows.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DrainPeriod { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
 using Platform.Api.Tasks;
+using Platform.Api.Tasks.Dispatching;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -142,7 +143,7 @@ internal static class JobEndpoints
 
     /// <summary>Runs the job now, as <c>kf run-job</c>: a task like any other, recorded as the job's (with no occurrence).</summary>
     private static async Task<IResult> Run(
-        string job, IQuerySession query, JobGuard guard, AppSequences sequences, IPublishEndpoint bus, TimeProvider clock, CancellationToken ct)
+        string job, IQuerySession query, JobGuard guard, AppSequences sequences, RunTaskDispatch dispatch, TimeProvider clock, CancellationToken ct)
     {
         if (await query.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
         if (await query.LoadAsync<App>(found.App, ct) is not { } app) return Problems.NotFound("App", found.App);
@@ -158,7 +159,7 @@ internal static class JobEndpoints
             accepted = TaskEndpoints.Accept(app, overrides, new TaskOrigin(found.Name, null, null), sequenceId, guarded.Session, clock);
             await guarded.CommitAsync(ct);
         }
-        return await TaskEndpoints.PublishAsync(accepted, bus, ct);
+        return await TaskEndpoints.PublishAsync(accepted, dispatch);
     }
 
     /// <summary>The job's tasks, newest first, each with the occurrence it was fired for (none for an ad hoc run).</summary>

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Http;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Dispatching;
 using Platform.Api.Tasks.Logs;
 using Platform.Api.Telemetry;
 using Platform.Contracts;
@@ -31,10 +32,11 @@ internal static class TaskEndpoints
 
     /// <summary>
     /// Accepts a task: the stream's first event is written (the projection with it, in one transaction),
-    /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later.
+    /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later. While
+    /// PostgreSQL is unreachable this is a 503 (<see cref="StoreUnavailableHandler"/>): nothing was accepted.
     /// </summary>
     private static async Task<IResult> Create(
-        string app, CreateTask request, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
+        string app, CreateTask request, IDocumentSession session, AppSequences sequences, RunTaskDispatch dispatch,
         ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
@@ -46,7 +48,7 @@ internal static class TaskEndpoints
         var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
         await session.SaveChangesAsync(ct);
         telemetry.Accepted(accepted);
-        return await PublishAsync(accepted, bus, ct);
+        return await PublishAsync(accepted, dispatch);
     }
 
     /// <summary>
@@ -62,11 +64,14 @@ internal static class TaskEndpoints
         return accepted;
     }
 
-    /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
-    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, IPublishEndpoint bus, CancellationToken ct)
+    /// <summary>
+    /// After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task,
+    /// which does not wait for a broker that is away (<see cref="RunTaskDispatch"/>).
+    /// </summary>
+    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, RunTaskDispatch dispatch)
     {
         var task = TaskLifecycle.Accept(accepted);
-        await bus.Publish(TaskMessages.RunTask(task), ct);
+        await dispatch.DispatchAsync(task);
         return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(task));
     }
 

@@ -38,14 +38,14 @@ internal static class TaskLogEndpoints
 
     private static async Task<IResult> Read(
         Guid guid, IQuerySession session, TaskLogStore logs, long? after, int? limit, bool? follow, HttpContext http,
-        IOptions<JsonOptions> json, CancellationToken ct)
+        IOptions<JsonOptions> json, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
         if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
         if (await session.LoadAsync<AppTask>(guid, ct) is null) return Problems.NotFound("Task", guid.ToString());
         if (follow == true)
         {
-            await FollowAsync(guid, session, logs, after ?? 0, http, json.Value.SerializerOptions, ct);
+            await FollowAsync(guid, session, logs, after ?? 0, http, json.Value.SerializerOptions, lifetime.ApplicationStopping, ct);
             return Results.Empty;
         }
         var take = limit ?? DefaultLimit;
@@ -60,10 +60,13 @@ internal static class TaskLogEndpoints
     /// <summary>
     /// Server-sent events: a <c>log</c> event per line as it is stored, then one <c>end</c> event with the
     /// task's final state, after which the stream closes. The state is read before the lines each round, and
-    /// an executor stores all output before the terminal event, so no line is missed at the end.
+    /// an executor stores all output before the terminal event, so no line is missed at the end. When the Api
+    /// shuts down, a follower gets a <c>shutdown</c> event naming the last line sent (to continue with
+    /// <c>?after=</c> on another replica) and a closed stream, instead of a connection cut mid-line.
     /// </summary>
     private static async Task FollowAsync(
-        Guid guid, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json, CancellationToken ct)
+        Guid guid, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json,
+        CancellationToken stopping, CancellationToken ct)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -91,8 +94,17 @@ internal static class TaskLogEndpoints
                     await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(TaskResource.From(task), json)}\n\n", ct);
                     return;
                 }
-                await Task.Delay(FollowPoll, ct);
+                if (stopping.IsCancellationRequested) break;
+                try
+                {
+                    await Task.Delay(FollowPoll, stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                }
             }
+            if (stopping.IsCancellationRequested)
+                await http.Response.WriteAsync($"event: shutdown\ndata: {JsonSerializer.Serialize(new { Reason = "the api is shutting down", After = after }, json)}\n\n", ct);
         }
         catch (OperationCanceledException)
         {
