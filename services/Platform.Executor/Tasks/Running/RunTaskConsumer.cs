@@ -6,7 +6,7 @@ using Platform.Executor.Telemetry;
 namespace Platform.Executor.Tasks.Running;
 
 /// <summary>
-/// Takes a RunTask when this executor has a free slot, claims it, hands the process to
+/// Takes a RunTask once this executor has a free slot for it (<see cref="Draining.RunTaskIntake"/>), claims it, hands the process to
 /// <see cref="TaskRunner"/> and announces <see cref="TaskStarted"/>. The delivery is acknowledged as soon as the claim is
 /// stored, so a task that runs for hours never holds an unacknowledged message.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class RunTaskConsumer(TaskClaimer claimer, TaskRunner runner, IL
     public async Task Consume(ConsumeContext<RunTask> context)
     {
         var taskId = context.Message.TaskId ?? context.MessageId ?? NewId.NextGuid();
-        await runner.WaitForSlotAsync(context.CancellationToken);
+        // The delivery holds a slot already (RunTaskIntake, in front of this consumer).
         ClaimedTask? task;
         using (var claim = ExecutorTelemetry.StartClaim(context.Message, taskId))
         {

@@ -30,7 +30,10 @@ internal sealed class RunTaskConsumerDefinition : ConsumerDefinition<RunTaskCons
         endpoint.UseMessageRetry(r =>
         {
             r.Ignore<RunTaskRejected>();
+            r.Ignore<OperationCanceledException>(); // the intake closed: the delivery goes back to the queue
             r.Exponential(8, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
         });
+        // After the retry filter, so that each attempt waits for a slot of its own (the consumer frees it on failure).
+        endpoint.UseFilter(_intake);
     }
 }

@@ -26,7 +26,6 @@ internal sealed class TaskRunner : IHostedService
     // stored); such requests wait here briefly for the task to start.
     private static readonly TimeSpan EarlyTerminationMemory = TimeSpan.FromMinutes(2);
 
-    private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ConcurrentDictionary<Guid, (string Reason, TimeSpan? Grace, DateTimeOffset At)> _earlyTerminations = new();
     private readonly IDocumentStore _store;
@@ -50,7 +49,6 @@ internal sealed class TaskRunner : IHostedService
         _drainPeriod = options.Value.DrainPeriod;
         _requeueAfter = options.Value.RedispatchAfter;
         ExecutorName = options.Value.Name;
-        _slots = new SemaphoreSlim(options.Value.MaxConcurrentTasks);
         _store = store;
         _process = process;
         _logs = logs;
@@ -63,19 +61,8 @@ internal sealed class TaskRunner : IHostedService
 
     public string ExecutorName { get; }
 
-    /// <summary>
-    /// Waits for a free slot. Once the intake is closed (shutdown) it never returns: the wait ends when
-    /// MassTransit cancels the delivery, which then goes back to the queue for another executor.
-    /// </summary>
-    public async Task WaitForSlotAsync(CancellationToken ct)
-    {
-        await _slots.WaitAsync(ct);
-        if (!_intake.Closed) return;
-        _slots.Release();
-        await Task.Delay(Timeout.Infinite, ct);
-    }
-
-    public void ReleaseSlot() => _slots.Release();
+    /// <summary>Frees the slot a delivery took (<see cref="RunTaskIntake"/>) when its claim failed or was dropped.</summary>
+    public void ReleaseSlot() => _intake.Release();
 
     /// <summary>
     /// Starts a claimed task; its slot is released when it has been recorded as ended. The run's span is a
@@ -103,7 +90,7 @@ internal sealed class TaskRunner : IHostedService
             {
                 _running.TryRemove(task.TaskId, out _);
                 termination.Dispose();
-                _slots.Release();
+                _intake.Release();
                 completion.SetResult();
             }
         });
