@@ -14,7 +14,7 @@ namespace Platform.Api.Tasks.Dispatching;
 internal sealed class RunTaskDispatch(IBus bus, ILogger<RunTaskDispatch> logger)
 {
     // A publish with confirms takes a few milliseconds when the broker is there (docs/benchmarks.md).
-    public static readonly TimeSpan RequestWait = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan RequestWait = TimeSpan.FromMilliseconds(200);
     public static readonly TimeSpan PublishLimit = TimeSpan.FromSeconds(60);
 
     /// <summary>Starts the publish and waits for it at most <see cref="RequestWait"/>; true if it was confirmed in that time.</summary>
