@@ -60,7 +60,7 @@ schedule_start=$(sql "select now()")
 measure() {
   for service in Api Executor Scheduler Retention; do
     pid=$(cat "$run/$service.pid" 2>/dev/null || echo 0)
-    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo "?")
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
     fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
     echo "$service $rss $fds"
   done
@@ -73,7 +73,7 @@ load() {
   while true; do
     for _ in $(seq 1 "$rate"); do
       code=$(post /v3/apps/load/tasks "$run/last.json" '{}' || echo 000)
-      if [ "$code" = 202 ]; then sed -n 's/.*"guid":"\([^"]*\)".*/\1/p' "$run/last.json" >>"$run/accepted"; else echo "$code" >>"$run/refused"; fi
+      if [ "$code" = 202 ]; then grep -o '"guid":"[^"]*"' "$run/last.json" | head -1 | cut -d'"' -f4 >>"$run/accepted"; else echo "$code" >>"$run/refused"; fi
     done
     n=$((n + 1))
     (( n % 5 == 0 )) && post /v3/apps/pruned/tasks /dev/null '{}' >/dev/null
@@ -109,18 +109,22 @@ schedule_end=$(sql "select now()")
 post /v3/jobs/every-second/actions/suspend /dev/null '' >/dev/null || true
 measure >"$run/end.txt"
 
-# Let what was accepted finish (tasks are short), then count.
+# Let what was accepted finish (tasks are short), then count. A failing query must not lose the run's report.
+set +e
 say "load stopped; waiting up to 120 s for accepted tasks to end"
-ids=$(sed "s/.*/'&'/" "$run/accepted" | paste -sd, -)
-count_open() { sql "select count(*) from $name.mt_doc_apptask where id in (${ids:-null}) and data->>'State' not in ('Succeeded','Failed')"; }
+sql "create table $name.soak_accepted (id uuid primary key)" >/dev/null
+psql -h 127.0.0.1 -U postgres -d platform -q -c "\\copy $name.soak_accepted from '$run/accepted'"
+tasks="$name.mt_doc_apptask t join $name.soak_accepted a using (id)"
+count_open() { sql "select count(*) from $tasks where t.data->>'State' not in ('Succeeded','Failed')"; }
 for i in $(seq 1 24); do [ "$(count_open)" = 0 ] && break; sleep 5; done
 
 accepted=$(wc -l <"$run/accepted"); refused=$(wc -l <"$run/refused")
-ended=$(sql "select count(*) from $name.mt_doc_apptask where id in (${ids:-null}) and data->>'State' in ('Succeeded','Failed')")
-pruned=$(sql "select count(*) from $name.deleted_tasks where task_id in (${ids:-null})")
-failed=$(sql "select count(*) from $name.mt_doc_apptask where id in (${ids:-null}) and data->>'State' = 'Failed'")
+ended=$(sql "select count(*) from $tasks where t.data->>'State' in ('Succeeded','Failed')")
+pruned=$(sql "select count(*) from $name.deleted_tasks d join $name.soak_accepted a on a.id = d.task_id")
+failed=$(sql "select count(*) from $tasks where t.data->>'State' = 'Failed'")
+failures=$(sql "select count(*) || ' × ' || (t.data->>'FailureReason') from $tasks where t.data->>'State' = 'Failed' group by t.data->>'FailureReason' order by count(*) desc")
 lost=$((accepted - ended - pruned))
-run_twice=$(sql "select count(*) from (select stream_id from $name.mt_events where type = 'task_claimed' and stream_id in (${ids:-null}) group by stream_id having count(*) > 1) d")
+run_twice=$(sql "select count(*) from (select stream_id from $name.mt_events e join $name.soak_accepted a on a.id = e.stream_id where e.type = 'task_claimed' group by stream_id having count(*) > 1) d")
 fired=$(sql "select count(*) from $name.mt_doc_joboccurrence where data->>'Outcome' = 'Fired'")
 missed=$(sql "select count(*) from $name.mt_doc_joboccurrence where data->>'Outcome' = 'Missed'")
 skipped=$(sql "select count(*) from $name.mt_doc_joboccurrence where data->>'Outcome' = 'Skipped'")
@@ -138,6 +142,7 @@ pruned_app=$(sql "select coalesce(sum((data->>'Deleted')::int), 0) from $name.mt
   echo "| tasks | accepted | refused (not 202) | ended | failed | pruned by retention | lost | run twice |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   echo "| load | $accepted | $refused | $ended | $failed | $pruned | $lost | $run_twice |"
+  [ -n "$failures" ] && { echo; echo "Why tasks failed:"; echo "$failures" | sed 's/^/- /'; }
   echo
   echo "| schedule (every second) | seconds scheduled | fired | missed | skipped | duplicated | unfinished |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
