@@ -1,9 +1,15 @@
+using Marten;
+using Marten.Exceptions;
+using Npgsql;
+using Polly;
+using Polly.Retry;
 using Platform.Api.Access;
 using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Jobs;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Dispatching;
 using Platform.Api.Telemetry;
 using Platform.TaskStore.Apps;
 
@@ -16,6 +22,16 @@ internal static class ApiRegistration
         // Malformed JSON throws, so that BadRequestHandler can answer with a problem naming the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
+        // A request retries a failed statement once (a pooled connection may have died with a server
+        // restart), not Marten's default three times: while PostgreSQL is away the client gets its 503 fast.
+        builder.Services.ConfigureMarten(store => store.ConfigurePolly(polly => polly.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<MartenCommandException>(),
+            MaxRetryAttempts = 1,
+            Delay = TimeSpan.FromMilliseconds(50),
+        })));
+        builder.Services.AddSingleton<RunTaskDispatch>();
         builder.Services.AddSingleton<ApiTelemetry>();
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();

@@ -47,4 +47,12 @@ public sealed class ExecutorOptions
     public string TrustedPublishers { get; set; } = "platform-api,platform-scheduler,platform-executor";
 
     public IReadOnlySet<string> TrustedPublisherSet => TrustedPublishers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+
+    /// <summary>
+    /// On shutdown (SIGTERM), how long running tasks may go on to finish by themselves once the executor
+    /// has stopped taking new ones. What still runs then is terminated (SIGTERM, its grace period, SIGKILL)
+    /// and recorded FAILED "executor ... shut down", or requeued where its max_attempts allows.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DrainPeriod { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Platform.Executor.Tasks.Dispatching;
+using Platform.Executor.Tasks.Draining;
 using Platform.Executor.Tasks.Leasing;
 using Platform.Executor.Tasks.Running;
 using Platform.Executor.Telemetry;
@@ -23,6 +25,12 @@ internal static class ExecutorRegistration
         builder.Services.AddSingleton<ExecutorTelemetry>();
         builder.Services.AddSingleton<DeniedDestinations>();
         builder.Services.AddSingleton<TaskNetworks>();
+        builder.Services.AddSingleton<RunTaskIntake>();
+        // The host gives the hosted services this long to stop: the drain, then a minute for grace periods
+        // and recording the ends (a task with a longer grace is killed with the process and reaped as lost).
+        // An orchestrator's own limit should be as long (terminationGracePeriodSeconds in Kubernetes).
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<ExecutorOptions>>((host, executor) => host.ShutdownTimeout = executor.Value.DrainPeriod + TimeSpan.FromMinutes(1));
         builder.Services.AddSingleton<Sandbox>();
         builder.Services.AddSingleton<TaskClaimer>();
         builder.Services.AddSingleton<PublisherAuthorization>();

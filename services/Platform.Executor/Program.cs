@@ -3,6 +3,7 @@ using Platform.Executor;
 using Platform.Executor.Tasks.Running;
 using Platform.Executor.Tasks.Terminating;
 using Platform.Messaging;
+using Platform.Reaping;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 
@@ -16,6 +17,7 @@ builder.AddPlatformBus("executor", bus =>
     bus.AddConsumer<TerminateTaskConsumer, TerminateTaskConsumerDefinition>();
 });
 builder.AddExecutor();
+builder.AddLostTaskReaping();
 
 var app = builder.Build();
 

@@ -25,6 +25,7 @@ public static class BusRegistration
             .ValidateOnStart();
 
         builder.Services.AddSingleton<ErrorQueueCounter>();
+        builder.Services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"], timeout: TimeSpan.FromSeconds(2));
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));

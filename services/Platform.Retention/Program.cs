@@ -1,5 +1,6 @@
 using MassTransit;
 using Platform.Messaging;
+using Platform.Reaping;
 using Platform.Retention;
 using Platform.Retention.Retention.Pruning;
 using Platform.ServiceDefaults;
@@ -15,6 +16,7 @@ builder.AddPlatformBus("retention", bus =>
     bus.AddConsumer<TaskTerminatedConsumer>();
 });
 builder.AddRetention();
+builder.AddLostTaskReaping();
 
 var app = builder.Build();
 

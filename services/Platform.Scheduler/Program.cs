@@ -1,4 +1,5 @@
 using Platform.Messaging;
+using Platform.Reaping;
 using Platform.Scheduler;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
@@ -9,6 +10,7 @@ builder.AddServiceDefaults();
 builder.AddTaskStore();
 builder.AddPlatformBus("scheduler");
 builder.AddScheduler();
+builder.AddLostTaskReaping();
 
 var app = builder.Build();
 

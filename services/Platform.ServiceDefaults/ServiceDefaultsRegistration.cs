@@ -84,7 +84,7 @@ public static class ServiceDefaultsRegistration
             .WithTracing(tracing => tracing
                 .AddSource(TelemetryName)
                 .AddSource("MassTransit")
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/healthz" && http.Request.Path != "/metrics")
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/healthz") && http.Request.Path != "/metrics")
                 .AddHttpClientInstrumentation()
                 .AddNpgsql())
             .WithMetrics(metrics => metrics
@@ -102,10 +102,15 @@ public static class ServiceDefaultsRegistration
         }
     }
 
-    /// <summary><c>/healthz</c>: 200 only when every dependency check (PostgreSQL, RabbitMQ) is healthy.</summary>
+    /// <summary>
+    /// <c>/healthz/live</c>: 200 while the process serves requests; it runs no dependency check, so that a
+    /// PostgreSQL or RabbitMQ outage does not make an orchestrator restart every replica. <c>/healthz/ready</c>
+    /// (and <c>/healthz</c>, kept for existing probes): 200 only when every dependency check (PostgreSQL,
+    /// RabbitMQ) is healthy; the JSON body names each check and what is wrong with it.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        var ready = new HealthCheckOptions
         {
             ResultStatusCodes =
             {
@@ -113,7 +118,11 @@ public static class ServiceDefaultsRegistration
                 [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-        });
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        };
+        app.MapHealthChecks("/healthz", ready);
+        app.MapHealthChecks("/healthz/ready", ready);
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthReportWriter.WriteAsync });
         // Prometheus scrapes the same instruments the OTLP exporter pushes.
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

@@ -46,6 +46,10 @@ public static class TaskStoreRegistration
                 var store = new StoreOptions();
                 store.Connection(sp.GetRequiredService<NpgsqlDataSource>());
                 ConfigureStore(store, options.Schema);
+                // Every service checks the schema at start-up under one advisory lock, one after another.
+                // When several start at once (a test fixture, a supervisor restarting after a crash) on a
+                // loaded machine, Marten's default wait of 10 s was seen to run out and abort the start.
+                store.ApplyChangesLockTimeout = TimeSpan.FromMinutes(2);
                 return store;
             })
             .UseLightweightSessions()
@@ -58,7 +62,8 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskCancellation>();
         builder.Services.AddSingleton<JobGuard>();
         builder.Services.AddSingleton<JobChanges>();
-        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
+        // Bounded, so that a probe during an outage answers in time instead of waiting for a connect timeout.
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"], timeout: TimeSpan.FromSeconds(2));
         return builder;
     }
 

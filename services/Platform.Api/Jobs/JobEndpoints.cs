@@ -6,6 +6,7 @@ using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
 using Platform.Api.Tasks;
+using Platform.Api.Tasks.Dispatching;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -158,7 +159,7 @@ internal static class JobEndpoints
 
     /// <summary>Runs the job now, as <c>kf run-job</c>: a task like any other, recorded as the job's (with no occurrence).</summary>
     private static async Task<IResult> Run(
-        string job, Caller caller, IQuerySession query, JobGuard guard, AppSequences sequences, IPublishEndpoint bus, UnfinishedTaskLimits limits,
+        string job, Caller caller, IQuerySession query, JobGuard guard, AppSequences sequences, RunTaskDispatch dispatch, UnfinishedTaskLimits limits,
         TimeProvider clock, CancellationToken ct)
     {
         var (found, refusal) = await FindAsync(job, Permission.OperateJobs, caller, query, ct);
@@ -178,7 +179,7 @@ internal static class JobEndpoints
             guarded.Session.LastModifiedBy = caller.Description;
             await guarded.CommitAsync(ct);
         }
-        return await TaskEndpoints.PublishAsync(accepted, caller, bus, ct);
+        return await TaskEndpoints.PublishAsync(accepted, caller, dispatch);
     }
 
     /// <summary>The job's tasks, newest first, each with the occurrence it was fired for (none for an ad hoc run).</summary>

@@ -5,6 +5,7 @@ using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
 using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Dispatching;
 using Platform.Api.Tasks.Logs;
 using Platform.Api.Telemetry;
 using Platform.Contracts;
@@ -33,10 +34,11 @@ internal static class TaskEndpoints
 
     /// <summary>
     /// Accepts a task: the stream's first event is written (the projection with it, in one transaction),
-    /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later.
+    /// then <see cref="RunTask"/> is published for the executors. 202, since the task runs later. While
+    /// PostgreSQL is unreachable this is a 503 (<see cref="StoreUnavailableHandler"/>): nothing was accepted.
     /// </summary>
     private static async Task<IResult> Create(
-        string app, CreateTask request, Caller caller, IDocumentSession session, AppSequences sequences, IPublishEndpoint bus,
+        string app, CreateTask request, Caller caller, IDocumentSession session, AppSequences sequences, RunTaskDispatch dispatch,
         UnfinishedTaskLimits limits, ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
@@ -51,7 +53,7 @@ internal static class TaskEndpoints
         session.LastModifiedBy = caller.Description;
         await session.SaveChangesAsync(ct);
         telemetry.Accepted(accepted);
-        return await PublishAsync(accepted, caller, bus, ct);
+        return await PublishAsync(accepted, caller, dispatch);
     }
 
     /// <summary>
@@ -67,11 +69,14 @@ internal static class TaskEndpoints
         return accepted;
     }
 
-    /// <summary>After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task.</summary>
-    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, Caller caller, IPublishEndpoint bus, CancellationToken ct)
+    /// <summary>
+    /// After the task's stream is stored: <see cref="RunTask"/> for the executors, and the 202 with the task,
+    /// which does not wait for a broker that is away (<see cref="RunTaskDispatch"/>).
+    /// </summary>
+    internal static async Task<IResult> PublishAsync(TaskAccepted accepted, Caller caller, RunTaskDispatch dispatch)
     {
         var task = TaskLifecycle.Accept(accepted);
-        await bus.Publish(TaskMessages.RunTask(task), ct);
+        await dispatch.DispatchAsync(task);
         return TypedResults.Accepted($"/v3/tasks/{accepted.TaskId}", TaskResource.From(task, caller));
     }
 

@@ -19,7 +19,6 @@ internal sealed class ExecutorTelemetry
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _running;
-    private readonly Counter<long> _leasesExpired;
 
     public ExecutorTelemetry(IMeterFactory meters)
     {
@@ -36,8 +35,6 @@ internal sealed class ExecutorTelemetry
             HistogramBucketBoundaries = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
         });
         _running = meter.CreateUpDownCounter<long>("platform.tasks.running", "{task}", "Tasks running on this executor now.");
-        _leasesExpired = meter.CreateCounter<long>("platform.executor.leases_expired", "{task}",
-            "Tasks found running on an executor that was lost (its lease expired, or it restarted), failed or requeued.");
     }
 
     /// <summary>The claim of one RunTask: a child of MassTransit's consume span.</summary>
@@ -90,12 +87,5 @@ internal sealed class ExecutorTelemetry
         _running.Add(-1, app);
         _completed.Add(task.App, result);
         _duration.Record(Math.Max(0, (endedAt - task.ClaimedAt).TotalSeconds), app, new KeyValuePair<string, object?>(TelemetryTags.TaskOutcome, result));
-    }
-
-    /// <summary>A task whose executor was lost; unless it was requeued for another attempt, it ended as failed.</summary>
-    public void ExecutorLost(string app, bool requeued)
-    {
-        _leasesExpired.Add(1, new KeyValuePair<string, object?>(TelemetryTags.AppName, app));
-        if (!requeued) _completed.Add(app, TelemetryTags.Failed);
     }
 }

@@ -226,6 +226,82 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         await platform.KillAndRestartAsync(victim);
     }
 
+    [Fact]
+    public async Task With_no_executor_left_the_surviving_services_fail_a_lost_executors_tasks_within_the_lease()
+    {
+        var app = await platform.RegisterAppAsync();
+        var ids = await BurstAsync(app, FaultsFixture.Scaled(6), $"{PrintId}; sleep 120");
+        await WaitUntilRunningAsync(ids);
+        var executors = platform.Services.Where(s => s.Service == "Executor").ToList();
+        var claims = new Dictionary<Guid, string>();
+        foreach (var id in ids) claims[id] = await ExecutorOfAsync(id);
+
+        // Every executor dies: only the Api, the Schedulers and Retention are left to notice.
+        var clock = Stopwatch.StartNew();
+        foreach (var executor in executors) executor.Kill();
+        var report = await FaultReport.WaitAsync(platform, $"kill -9 of every executor during {ids.Count} running tasks", ids, clock,
+            FaultsFixture.Lease + TimeSpan.FromSeconds(10), output);
+
+        Assert.Equal(0, report.Lost);
+        Assert.All(executors, e => Assert.True(e.HasExited));
+        foreach (var id in ids)
+        {
+            var task = await platform.GetTaskAsync(id);
+            Assert.Equal("FAILED", task["state"]!.GetValue<string>());
+            Assert.Contains($"executor {claims[id]} was lost", task["result"]!["failure_reason"]!.GetValue<string>());
+        }
+        foreach (var executor in executors) await platform.KillAndRestartAsync(executor);
+    }
+
+    [Fact]
+    public async Task An_executor_sent_SIGTERM_takes_no_new_task_lets_running_ones_finish_then_fails_or_requeues_the_rest()
+    {
+        var app = await platform.RegisterAppAsync();
+        var shortOne = await platform.RunTaskAsync(app, new { command = "sleep 2; echo finished" });
+        var longOne = await platform.RunTaskAsync(app, new { command = "sleep 300" });
+        var retried = await platform.RunTaskAsync(app, new { command = "echo attempt; sleep 300", max_attempts = 2 });
+        await WaitUntilRunningAsync([shortOne, longOne, retried]);
+
+        var executors = platform.Services.Where(s => s.Service == "Executor").ToList();
+        var clock = Stopwatch.StartNew();
+        var stopping = Task.WhenAll(executors.Select(e => e.TerminateAsync()));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var postedDuringDrain = await platform.RunTaskAsync(app, new { command = "echo after" });
+        await stopping;
+        var stopped = clock.Elapsed;
+        output.WriteLine($"both executors drained and stopped {stopped.TotalSeconds:F1} s after SIGTERM (drain period {FaultsFixture.DrainPeriod.TotalSeconds} s)");
+
+        Assert.All(executors, e => Assert.Equal(0, e.ExitCode));
+        Assert.True(stopped < FaultsFixture.DrainPeriod + TimeSpan.FromSeconds(12), $"stopping took {stopped}");
+        Assert.Equal("SUCCEEDED", (await platform.GetTaskAsync(shortOne))["state"]!.GetValue<string>());
+        var failed = await platform.GetTaskAsync(longOne);
+        Assert.Equal("FAILED", failed["state"]!.GetValue<string>());
+        Assert.Matches("executor executor-[ab] shut down while the task ran", failed["result"]!["failure_reason"]!.GetValue<string>());
+        var requeued = await platform.GetTaskAsync(retried);
+        Assert.Equal("PENDING", requeued["state"]!.GetValue<string>());
+        Assert.Equal(2, requeued["attempt"]!.GetValue<int>());
+        // Taken by no draining executor: it waits in the queue (or the store) for the next one.
+        Assert.Equal("PENDING", (await platform.GetTaskAsync(postedDuringDrain))["state"]!.GetValue<string>());
+
+        foreach (var executor in executors) await platform.KillAndRestartAsync(executor);
+        Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(postedDuringDrain, TimeSpan.FromSeconds(60)))["state"]!.GetValue<string>());
+        for (var i = 0; i < 300 && (await platform.GetTaskAsync(retried))["state"]!.GetValue<string>() != "RUNNING"; i++) await Task.Delay(200);
+        Assert.Equal("RUNNING", (await platform.GetTaskAsync(retried))["state"]!.GetValue<string>());
+        await platform.Api.PostAsync($"/v3/tasks/{retried}/actions/cancel", null);
+        await platform.WaitForEndAsync(retried);
+    }
+
+    private async Task WaitUntilRunningAsync(IReadOnlyCollection<Guid> ids)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var states = await Task.WhenAll(ids.Select(async id => (await platform.GetTaskAsync(id))["state"]!.GetValue<string>()));
+            if (states.All(s => s == "RUNNING")) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"not all of {ids.Count} tasks started\n{platform.DescribeServices()}");
+    }
+
     private async Task<string> ExecutorOfAsync(Guid id)
     {
         var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();

@@ -4,12 +4,14 @@ namespace Platform.IntegrationTests.Faults;
 
 /// <summary>
 /// A platform for fault injection: two executors with room for many tasks (two schedulers, as every fixture),
-/// and short lease and re-dispatch periods so that recovery is observable in seconds.
+/// and short lease, reaping, re-dispatch and drain periods so that recovery is observable in seconds.
 /// </summary>
 public sealed class FaultsFixture : PlatformFixture
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan RedispatchAfter = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan ReapingInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DrainPeriod = TimeSpan.FromSeconds(5);
 
     protected override IEnumerable<(string Name, string Value)> Settings =>
     [
@@ -18,6 +20,9 @@ public sealed class FaultsFixture : PlatformFixture
         ("Executor__LeaseDuration", Lease.ToString()),
         ("Executor__LeaseRenewInterval", "00:00:01"),
         ("Executor__RedispatchAfter", RedispatchAfter.ToString()),
+        ("Executor__DrainPeriod", DrainPeriod.ToString()),
+        ("Reaping__Interval", ReapingInterval.ToString()),
+        ("Reaping__RequeueAfter", RedispatchAfter.ToString()),
     ];
 
     /// <summary>Counts from the environment (PLATFORM_FAULT_SCALE, default 1) so that CI runs small and a switch runs large.</summary>

@@ -34,7 +34,7 @@ public class PlatformFixture : IAsyncLifetime
     public IReadOnlyList<ServiceProcess> Services => _services;
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "service-logs");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Servers = await TestServers.GetAsync();
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
@@ -53,7 +53,9 @@ public class PlatformFixture : IAsyncLifetime
         // Sweeps rarely here, so that what the shared Retention deletes during a test is what a completion
         // triggered; tests that exercise the sweep start Retention processes of their own.
         _services.Add(ServiceProcess.Start("Retention", ForService("Retention", Environment(("Retention__SweepInterval", "01:00:00"))), directory));
-        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120))));
+        // Five start at once and check the schema one after another under Marten's lock: on a loaded
+        // machine the last one was seen to need more than a minute.
+        await Task.WhenAll(_services.Skip(1).Select(s => s.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180))));
 
         Api = Client(AdminToken);
     }
@@ -114,6 +116,9 @@ public class PlatformFixture : IAsyncLifetime
             ["RabbitMq__Username"] = Servers.RabbitUser,
             ["RabbitMq__Password"] = Servers.RabbitPassword,
             ["Executor__MaxConcurrentTasks"] = "2",
+            // Stopping a fixture's executor (SIGTERM) ends what still runs after a short drain, well within
+            // the 15 s ServiceProcess waits before it kills.
+            ["Executor__DrainPeriod"] = "00:00:02",
             ["Executor__WorkDirectory"] = Path.Combine(Path.GetTempPath(), "platform-tests", Isolation),
             ["Access__AdminTokenFile"] = AdminTokenFile,
             ["TaskStore__SecretKeysFile"] = SecretKeysFile,

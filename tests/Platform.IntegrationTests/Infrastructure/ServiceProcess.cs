@@ -30,6 +30,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string LogPath { get; }
     public IReadOnlyDictionary<string, string> Environment { get; }
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
 
     public static ServiceProcess Start(string service, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
@@ -90,7 +91,27 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>kill -9: no shutdown hooks run.</summary>
-    public void Kill() => _process.Kill(entireProcessTree: false);
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: false);
+    }
+
+    /// <summary>SIGTERM, as an orchestrator sends it; completes when the process has exited (or was killed after <paramref name="limit"/>).</summary>
+    public async Task TerminateAsync(TimeSpan? limit = null)
+    {
+        if (_process.HasExited) return;
+        Process.Start("kill", ["-TERM", _process.Id.ToString()]).WaitForExit();
+        using var wait = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

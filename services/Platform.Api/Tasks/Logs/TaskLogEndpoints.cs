@@ -40,7 +40,7 @@ internal static class TaskLogEndpoints
 
     private static async Task<IResult> Read(
         Guid guid, Caller caller, IQuerySession session, TaskLogStore logs, long? after, int? limit, bool? follow, HttpContext http,
-        IOptions<JsonOptions> json, CancellationToken ct)
+        IOptions<JsonOptions> json, IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         if (await session.LoadAsync<AppTask>(guid, ct) is not { } task) return Problems.NotFound("Task", guid.ToString());
         if (await caller.RefuseAsync(task.Space, Permission.ReadLogs, "Task", guid.ToString(), ct) is { } refused) return refused;
@@ -48,7 +48,7 @@ internal static class TaskLogEndpoints
         if (after is < 0) return Problems.Invalid("after", "after must be 0 or more.");
         if (follow == true)
         {
-            await FollowAsync(guid, caller, session, logs, after ?? 0, http, json.Value.SerializerOptions, ct);
+            await FollowAsync(guid, caller, session, logs, after ?? 0, http, json.Value.SerializerOptions, lifetime.ApplicationStopping, ct);
             return Results.Empty;
         }
         var take = limit ?? DefaultLimit;
@@ -63,10 +63,13 @@ internal static class TaskLogEndpoints
     /// <summary>
     /// Server-sent events: a <c>log</c> event per line as it is stored, then one <c>end</c> event with the
     /// task's final state, after which the stream closes. The state is read before the lines each round, and
-    /// an executor stores all output before the terminal event, so no line is missed at the end.
+    /// an executor stores all output before the terminal event, so no line is missed at the end. When the Api
+    /// shuts down, a follower gets a <c>shutdown</c> event naming the last line sent (to continue with
+    /// <c>?after=</c> on another replica) and a closed stream, instead of a connection cut mid-line.
     /// </summary>
     private static async Task FollowAsync(
-        Guid guid, Caller caller, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json, CancellationToken ct)
+        Guid guid, Caller caller, IQuerySession session, TaskLogStore logs, long after, HttpContext http, JsonSerializerOptions json,
+        CancellationToken stopping, CancellationToken ct)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -94,8 +97,17 @@ internal static class TaskLogEndpoints
                     await http.Response.WriteAsync($"event: end\ndata: {JsonSerializer.Serialize(TaskResource.From(task, caller), json)}\n\n", ct);
                     return;
                 }
-                await Task.Delay(FollowPoll, ct);
+                if (stopping.IsCancellationRequested) break;
+                try
+                {
+                    await Task.Delay(FollowPoll, stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                }
             }
+            if (stopping.IsCancellationRequested)
+                await http.Response.WriteAsync($"event: shutdown\ndata: {JsonSerializer.Serialize(new { Reason = "the api is shutting down", After = after }, json)}\n\n", ct);
         }
         catch (OperationCanceledException)
         {

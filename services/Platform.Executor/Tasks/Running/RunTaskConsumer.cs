@@ -7,7 +7,7 @@ using Platform.Executor.Telemetry;
 namespace Platform.Executor.Tasks.Running;
 
 /// <summary>
-/// Takes a RunTask when this executor has a free slot, claims it, hands the process to
+/// Takes a RunTask once this executor has a free slot for it (<see cref="Draining.RunTaskIntake"/>), claims it, hands the process to
 /// <see cref="TaskRunner"/> and announces <see cref="TaskStarted"/>. The delivery is acknowledged as soon as the claim is
 /// stored, so a task that runs for hours never holds an unacknowledged message.
 /// </summary>
@@ -24,9 +24,10 @@ internal sealed class RunTaskConsumer(
         catch (RunTaskUnauthorized refused)
         {
             logger.LogWarning("RunTask {TaskId} for app {App} refused: {Reason}", taskId, context.Message.App, refused.Message);
+            runner.ReleaseSlot();
             throw;
         }
-        await runner.WaitForSlotAsync(context.CancellationToken);
+        // The delivery holds a slot already (RunTaskIntake, in front of this consumer).
         ClaimedTask? task;
         using (var claim = ExecutorTelemetry.StartClaim(context.Message, taskId))
         {

@@ -4,6 +4,7 @@ using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Executor.Tasks.Draining;
 using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Logs;
@@ -15,8 +16,9 @@ namespace Platform.Executor.Tasks.Running;
 /// Runs claimed tasks in the background, at most <see cref="ExecutorOptions.MaxConcurrentTasks"/> at once,
 /// and records each one's end: its output stored first, then the terminal event, then
 /// <see cref="TaskCompleted"/> (and <see cref="TaskTerminated"/> when it was ended on request). On
-/// shutdown, running tasks are ended and recorded as failed with a reason that names this executor,
-/// rather than left RUNNING.
+/// shutdown it drains: it stops taking RunTasks at once (<see cref="RunTaskIntake"/>), lets running tasks
+/// finish for <see cref="ExecutorOptions.DrainPeriod"/>, then ends the rest and records them failed with a
+/// reason that names this executor, or requeued where their max_attempts allows, rather than left RUNNING.
 /// </summary>
 internal sealed class TaskRunner : IHostedService
 {
@@ -24,7 +26,6 @@ internal sealed class TaskRunner : IHostedService
     // stored); such requests wait here briefly for the task to start.
     private static readonly TimeSpan EarlyTerminationMemory = TimeSpan.FromMinutes(2);
 
-    private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ConcurrentDictionary<Guid, (string Reason, TimeSpan? Grace, DateTimeOffset At)> _earlyTerminations = new();
     private readonly IDocumentStore _store;
@@ -35,14 +36,19 @@ internal sealed class TaskRunner : IHostedService
     private readonly TimeProvider _clock;
     private readonly ExecutorTelemetry _telemetry;
     private readonly ILogger<TaskRunner> _logger;
+    private readonly RunTaskIntake _intake;
+    private readonly TimeSpan _drainPeriod;
+    private readonly TimeSpan _requeueAfter;
 
     private sealed record Running(TaskTermination Termination, Task Completion);
 
     public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, TaskProcess process, TaskLogStore logs, Sandbox sandbox,
-        IBus bus, TimeProvider clock, ExecutorTelemetry telemetry, ILogger<TaskRunner> logger)
+        IBus bus, TimeProvider clock, ExecutorTelemetry telemetry, RunTaskIntake intake, ILogger<TaskRunner> logger)
     {
+        _intake = intake;
+        _drainPeriod = options.Value.DrainPeriod;
+        _requeueAfter = options.Value.RedispatchAfter;
         ExecutorName = options.Value.Name;
-        _slots = new SemaphoreSlim(options.Value.MaxConcurrentTasks);
         _store = store;
         _process = process;
         _logs = logs;
@@ -55,9 +61,8 @@ internal sealed class TaskRunner : IHostedService
 
     public string ExecutorName { get; }
 
-    public Task WaitForSlotAsync(CancellationToken ct) => _slots.WaitAsync(ct);
-
-    public void ReleaseSlot() => _slots.Release();
+    /// <summary>Frees the slot a delivery took (<see cref="RunTaskIntake"/>) when its claim failed or was dropped.</summary>
+    public void ReleaseSlot() => _intake.Release();
 
     /// <summary>
     /// Starts a claimed task; its slot is released when it has been recorded as ended. The run's span is a
@@ -85,7 +90,7 @@ internal sealed class TaskRunner : IHostedService
             {
                 _running.TryRemove(task.TaskId, out _);
                 termination.Dispose();
-                _slots.Release();
+                _intake.Release();
                 completion.SetResult();
             }
         });
@@ -116,6 +121,7 @@ internal sealed class TaskRunner : IHostedService
         _logger.LogInformation("Task {TaskId} of app {App} ended: {Outcome}", task.TaskId, task.App,
             outcome.Succeeded ? "succeeded" : outcome.FailureReason);
         _telemetry.Completed(task, outcome, termination.Cancelled, endedAt);
+        if (termination.ShutDown && await RecordShutdownAsync(task, termination.Reason!, endedAt)) return;
         await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
         await announced;
         await _bus.Publish(new TaskCompleted
@@ -153,6 +159,30 @@ internal sealed class TaskRunner : IHostedService
     }
 
     /// <summary>
+    /// A task ended by this executor's shutdown runs again elsewhere when its max_attempts allows (as a lost
+    /// executor's task does); true if it was requeued, so that no end is recorded or announced.
+    /// </summary>
+    private async Task<bool> RecordShutdownAsync(ClaimedTask task, string reason, DateTimeOffset endedAt)
+    {
+        try
+        {
+            await using var session = _store.LightweightSession();
+            var stream = await session.Events.FetchForWriting<AppTask>(task.TaskId);
+            if (stream.Aggregate is not { } current || TaskLifecycle.Orphaned(current, reason, ExecutorName, endedAt, _requeueAfter) is not TaskRequeued requeued)
+                return false;
+            stream.AppendOne(requeued);
+            await session.SaveChangesAsync();
+            _logger.LogWarning("Task {TaskId} requeued as attempt {Attempt} of {Max}: {Reason}", task.TaskId, requeued.Attempt, current.MaxAttempts, reason);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Requeueing task {TaskId} at shutdown failed; recording it as failed", task.TaskId);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Ends a task's process tree if this executor runs it. A request for a task that is not (yet) running
     /// here is remembered for a while, in case the task is about to start on this executor.
     /// </summary>
@@ -178,7 +208,20 @@ internal sealed class TaskRunner : IHostedService
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (var (_, running) in _running) running.Termination.Request($"executor {ExecutorName} shut down while the task ran", TimeSpan.FromSeconds(2));
+        await _intake.CloseAsync();
+        var running = _running.Values.Select(r => r.Completion).ToList();
+        if (running.Count > 0)
+        {
+            _logger.LogInformation("Draining: {Count} running tasks may finish within {Drain} s", running.Count, _drainPeriod.TotalSeconds);
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(_drainPeriod, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        foreach (var (_, left) in _running) left.Termination.RequestShutdown($"executor {ExecutorName} shut down while the task ran");
         await Task.WhenAll(_running.Values.Select(r => r.Completion)).WaitAsync(cancellationToken);
     }
 }

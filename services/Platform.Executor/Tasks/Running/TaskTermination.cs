@@ -16,15 +16,22 @@ internal sealed class TaskTermination(TimeSpan gracePeriod) : IDisposable
     /// <summary>Whether the request that won came from a user's cancel (a TerminateTask), not a timeout or a shutdown.</summary>
     public bool Cancelled { get; private set; }
 
+    /// <summary>Whether the request that won came from the executor's own shutdown: the task may be requeued.</summary>
+    public bool ShutDown { get; private set; }
+
     public void Cancel(string reason, TimeSpan? gracePeriod) => Request(reason, gracePeriod, cancelled: true);
 
     public void Request(string reason, TimeSpan? gracePeriod = null) => Request(reason, gracePeriod, cancelled: false);
 
-    private void Request(string reason, TimeSpan? gracePeriod, bool cancelled)
+    /// <summary>Ends the task because the executor shuts down, with the task's own grace period.</summary>
+    public void RequestShutdown(string reason) => Request(reason, null, cancelled: false, shutDown: true);
+
+    private void Request(string reason, TimeSpan? gracePeriod, bool cancelled, bool shutDown = false)
     {
         if (Interlocked.CompareExchange(ref _reason, reason, null) is null)
         {
             Cancelled = cancelled;
+            ShutDown = shutDown;
             if (gracePeriod is { } grace) GracePeriod = grace;
         }
         try
