@@ -9,6 +9,7 @@ namespace Platform.IntegrationTests.Infrastructure;
 /// A whole Platform: the Api, two Executors (competing consumers), two Schedulers (side by side, as the
 /// fault-injection work wants them) and the Retention service,
 /// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
+/// A fixture that stops and starts its servers asks for servers of its own (<see cref="OwnServers"/>).
 /// </summary>
 public class PlatformFixture : IAsyncLifetime
 {
@@ -19,8 +20,22 @@ public class PlatformFixture : IAsyncLifetime
 
     private readonly List<ServiceProcess> _services = [];
     private string _serviceLogDirectory = "";
+    private ContainerServers? _containers;
 
     public ServerEndpoints Servers { get; private set; } = null!;
+
+    /// <summary>
+    /// How this fixture's servers can be taken away and brought back: its own containers, or the machine's
+    /// servers where nothing else uses them (see <see cref="LocalServerRestarts"/>); null when neither.
+    /// </summary>
+    public IServerRestarts? Restarts { get; private set; }
+
+    /// <summary>
+    /// True for a fixture that wants a PostgreSQL and a RabbitMQ container of its own (one per test class
+    /// collection), where test.sh provides them (<see cref="ContainerServers.Enabled"/>); elsewhere it shares
+    /// the machine's servers like every other fixture.
+    /// </summary>
+    protected virtual bool OwnServers => false;
     public string Isolation { get; } = TestServers.NewIsolationName();
     public HttpClient Api { get; private set; } = null!;
     public ServiceProcess ApiProcess => _services[0];
@@ -29,7 +44,17 @@ public class PlatformFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Servers = await TestServers.GetAsync();
+        if (OwnServers && ContainerServers.Enabled)
+        {
+            _containers = await ContainerServers.StartAsync();
+            Servers = _containers.Endpoints;
+            Restarts = _containers;
+        }
+        else
+        {
+            Servers = await TestServers.GetAsync();
+            Restarts = LocalServerRestarts.WhenAllowed;
+        }
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
         var directory = _serviceLogDirectory = Path.Combine(LogDirectory, Isolation);
 
@@ -173,6 +198,11 @@ public class PlatformFixture : IAsyncLifetime
     {
         Api?.Dispose();
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
+        if (_containers is not null)
+        {
+            await _containers.DisposeAsync();
+            return;
+        }
         await RabbitMqVirtualHosts.DeleteAsync(Servers, Isolation);
         await TestServers.DropSchemaAsync(Servers, Isolation);
     }
