@@ -75,6 +75,17 @@ else
   fail "task $task did not succeed: $(curl -s "$api/v3/tasks/$task")"; dump_logs
 fi
 
+# 1b. The executor sandboxes tasks inside its container: a task over its memory limit is killed by its cgroup.
+task=$(curl -fsS -X POST "$api/v3/apps/e2e/tasks" -H 'content-type: application/json' \
+  -d '{"memory_in_mb":32,"command":"x=$(head -c 200000000 /dev/zero | tr \"\\0\" a)"}' | json 'd["guid"]')
+if eventually 90 task_ended "$task"; then
+  reason=$(curl -fsS "$api/v3/tasks/$task" | json 'd["result"]["failure_reason"]')
+  [[ "$reason" == *"memory limit"* ]] && pass "sandboxed in the executor container: a task over 32 MB was killed ('$reason')" \
+    || fail "a task over its memory limit ended with '$reason'"
+else
+  fail "the memory-hungry task never ended"
+fi
+
 # 2. Follow a task's logs live (server-sent events) until it ends.
 task=$(curl -fsS -X POST "$api/v3/apps/e2e/tasks" -H 'content-type: application/json' \
   -d '{"command":"for i in 1 2 3; do echo tick $i; sleep 1; done"}' | json 'd["guid"]')

@@ -42,11 +42,11 @@ public sealed class ContainerServers : IServerRestarts, IAsyncDisposable
         int postgresPort = FreePort(), amqpPort = FreePort(), managementPort = FreePort();
         var postgres = new PostgreSqlBuilder(Image("PLATFORM_TEST_POSTGRES_IMAGE", "postgres:15"))
             .WithDatabase("platform").WithPortBinding(postgresPort, PostgreSqlBuilder.PostgreSqlPort)
-            .WithLabel(Label, "1").WithCleanUp(false).Build();
+            .WithLabel(Label, "1").Build();
         var rabbit = new RabbitMqBuilder(Image("PLATFORM_TEST_RABBITMQ_IMAGE", "rabbitmq:3.13-management"))
             .WithUsername("guest").WithPassword("guest")
             .WithPortBinding(amqpPort, RabbitMqBuilder.RabbitMqPort).WithPortBinding(managementPort, 15672)
-            .WithLabel(Label, "1").WithCleanUp(false).Build();
+            .WithLabel(Label, "1").Build();
         await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
         var servers = new ContainerServers(postgres, rabbit, new ServerEndpoints(
             postgres.GetConnectionString(), "127.0.0.1", amqpPort, "guest", "guest", new Uri($"http://127.0.0.1:{managementPort}")));
