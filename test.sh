@@ -12,6 +12,9 @@ if [ "${PLATFORM_SKIP_CONTAINERS:-}" != 1 ]; then
   containers_start=$SECONDS
   DOCKER_HOST="$(bash eng/docker.sh)"
   export DOCKER_HOST
+  # Testcontainers speaks Docker API 1.44 unless told otherwise; Debian 12's engine (20.10) speaks 1.41.
+  api="$(docker version --format '{{.Server.APIVersion}}')"
+  if [ "$(printf '%s\n1.44\n' "$api" | sort -V | head -n 1)" != 1.44 ]; then export DOCKER_API_VERSION="$api"; fi
   bash deploy/offline/build-images.sh
   images_done=$SECONDS
   bash tests/compose/compose-e2e.sh

@@ -80,8 +80,9 @@ task=$(curl -fsS -X POST "$api/v3/apps/e2e/tasks" -H 'content-type: application/
   -d '{"memory_in_mb":32,"command":"x=$(head -c 200000000 /dev/zero | tr \"\\0\" a)"}' | json 'd["guid"]')
 if eventually 90 task_ended "$task"; then
   reason=$(curl -fsS "$api/v3/tasks/$task" | json 'd["result"]["failure_reason"]')
-  [[ "$reason" == *"memory limit"* ]] && pass "sandboxed in the executor container: a task over 32 MB was killed ('$reason')" \
-    || fail "a task over its memory limit ended with '$reason'"
+  sandbox=$(compose logs executor 2>&1 | grep -o 'Sandbox: bubblewrap.*' | head -n 1)
+  [[ "$reason" == *"memory limit"* && -n "$sandbox" ]] && pass "sandboxed in the executor container ('$sandbox'): a task over 32 MB was killed ('$reason')" \
+    || fail "a task over its memory limit ended with '$reason'; executor's sandbox line: '$sandbox'"
 else
   fail "the memory-hungry task never ended"
 fi
