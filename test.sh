@@ -19,7 +19,7 @@ if [ "${PLATFORM_SKIP_CONTAINERS:-}" != 1 ]; then
   images_done=$SECONDS
   bash tests/compose/compose-e2e.sh
   echo "[containers] images $((images_done - containers_start)) s, compose test $((SECONDS - images_done)) s"
-  # The fault and messaging fixtures get a PostgreSQL and a RabbitMQ container of their own (see TestServers).
+  # The fault and messaging fixtures get a PostgreSQL and a RabbitMQ container of their own (see ContainerServers.cs).
   export PLATFORM_TEST_CONTAINERS=1 \
     PLATFORM_TEST_POSTGRES_IMAGE=platform-local/postgres:15 \
     PLATFORM_TEST_RABBITMQ_IMAGE=platform-local/rabbitmq:3.10-management

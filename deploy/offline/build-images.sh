@@ -16,7 +16,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$root/deploy/offline"
 cache="$root/.images"
-log() { printf '[images] %s\n' "$*"; }
+log() { printf '[images %4d s] %s\n' "$SECONDS" "$*"; }
 mkdir -p "$cache"
 
 # Debian's mirror: the one this machine's apt uses, so a site with its own mirror gets it in the images too.

@@ -115,10 +115,11 @@ curl -fsS -X POST "$api/v3/jobs/every-two-seconds/actions/suspend" >/dev/null ||
 # 4. The first task's trace reached the receiver, from the API and from the executor that ran it.
 trace_services() { curl -fsS "$traces/api/traces/$trace_id" | json 'sorted({p["serviceName"] for t in d["data"] for p in t["processes"].values()})'; }
 trace_has_run() { trace_services | grep -q platform-executor && curl -fsS "$traces/api/traces/$trace_id" | grep -q '"task run"'; }
-if eventually 60 trace_has_run; then
+if eventually 120 trace_has_run; then
   pass "trace $trace_id arrived at the receiver ($(compose images traces | awk 'NR > 2 { print $2 ":" $3 }')): services $(trace_services), with the executor's 'task run' span"
 else
-  fail "trace $trace_id never arrived with the executor's span: $(curl -s "$traces/api/traces/$trace_id" | head -c 400)"
+  fail "trace $trace_id never arrived with the executor's span: $(curl -s "$traces/api/traces/$trace_id" | python3 -c 'import json,sys; print(sorted({(s["processID"], s["operationName"]) for t in json.load(sys.stdin)["data"] for s in t["spans"]}))')"
+  compose logs --tail 20 traces; compose logs executor 2>&1 | grep -i "otlp\|export" | tail -n 5
 fi
 
 # 5. kill -9 the Executor's process from outside (a crash, not a docker stop): the restart policy restarts
