@@ -29,6 +29,7 @@ mirror() {
 
 base_image() {
   local tarball="$cache/debian-bookworm-minbase.tar.gz"
+  docker image inspect platform-local/debian:bookworm >/dev/null 2>&1 && return 0
   if [ ! -s "$tarball" ]; then
     log "debootstrap --variant=minbase bookworm (once; cached in $tarball)"
     local rootfs="$cache/rootfs"
@@ -44,10 +45,8 @@ base_image() {
     tar -C "$rootfs" -c . | gzip -1 >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
     rm -rf "$rootfs"
   fi
-  if ! docker image inspect platform-local/debian:bookworm >/dev/null 2>&1; then
-    log "importing platform-local/debian:bookworm"
-    docker import --change 'CMD ["bash"]' "$tarball" platform-local/debian:bookworm >/dev/null
-  fi
+  log "importing platform-local/debian:bookworm"
+  docker import --change 'CMD ["bash"]' "$tarball" platform-local/debian:bookworm >/dev/null
 }
 
 # The .NET images copy this machine's installation (hundreds of MB, too slow to send to the daemon on
