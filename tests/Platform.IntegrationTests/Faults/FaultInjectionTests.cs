@@ -315,15 +315,16 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         var count = FaultsFixture.Scaled(100);
         var clock = new Stopwatch();
         var sawUnhealthy = false;
+        var restarts = platform.Restarts;
         var accepted = await BurstAsync(app, count, PrintId, async i =>
         {
             if (i != count / 2) return;
             clock.Start();
-            if (FaultsFixture.RestartServers)
+            if (restarts is not null)
             {
-                await Shell("rabbitmqctl", "stop_app");
+                await restarts.StopRabbitMqAsync();
                 sawUnhealthy = await AnyUnhealthyAsync();
-                await Shell("rabbitmqctl", "start_app");
+                await restarts.StartRabbitMqAsync();
             }
             else
             {
@@ -333,12 +334,12 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         var afterwards = await BurstAsync(app, 5, PrintId);
 
         var all = accepted.Union(afterwards).Union(await TasksOfAsync(app)).ToList();
-        var report = await FaultReport.WaitAsync(platform, FaultsFixture.RestartServers ? "RabbitMQ restart mid-burst" : "RabbitMQ connections dropped mid-burst",
+        var report = await FaultReport.WaitAsync(platform, restarts is null ? "RabbitMQ connections dropped mid-burst" : restarts.Describe("RabbitMQ") + " mid-burst",
             all, clock, TimeSpan.FromSeconds(120), output);
 
         AssertNothingLostOrRunTwice(report);
         Assert.Equal(5, afterwards.Count); // consumers came back: tasks published after the fault ran too
-        if (FaultsFixture.RestartServers) Assert.True(sawUnhealthy, "no service reported unhealthy while RabbitMQ was down");
+        if (restarts is not null) Assert.True(sawUnhealthy, "no service reported unhealthy while RabbitMQ was down");
         await AssertAllHealthyAsync();
     }
 
@@ -348,14 +349,14 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         var app = await platform.RegisterAppAsync(command: PrintId);
         var count = FaultsFixture.Scaled(100);
         var clock = new Stopwatch();
+        var restarts = platform.Restarts;
         var accepted = await BurstAsync(app, count, PrintId, async i =>
         {
             if (i != count / 2) return;
             clock.Start();
-            if (FaultsFixture.RestartServers)
+            if (restarts is not null)
             {
-                var version = Directory.GetDirectories("/etc/postgresql").Select(Path.GetFileName).Max()!;
-                await Shell("pg_ctlcluster", $"{version} main restart");
+                await restarts.RestartPostgresAsync();
             }
             else
             {
@@ -367,7 +368,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         });
 
         var all = accepted.Union(await TasksOfAsync(app)).ToList();
-        var report = await FaultReport.WaitAsync(platform, FaultsFixture.RestartServers ? "PostgreSQL restart mid-burst" : "PostgreSQL connections dropped mid-burst",
+        var report = await FaultReport.WaitAsync(platform, restarts is null ? "PostgreSQL connections dropped mid-burst" : restarts.Describe("PostgreSQL") + " mid-burst",
             all, clock, TimeSpan.FromSeconds(120), output);
 
         AssertNothingLostOrRunTwice(report);
@@ -426,12 +427,5 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
     private async Task AssertAllHealthyAsync()
     {
         foreach (var service in platform.Services) await service.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
-    }
-
-    private static async Task Shell(string command, string arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{command} {arguments}: {await process.StandardError.ReadToEndAsync()}");
     }
 }

@@ -4,10 +4,13 @@ namespace Platform.IntegrationTests.Faults;
 
 /// <summary>
 /// A platform for fault injection: two executors with room for many tasks (two schedulers, as every fixture),
-/// and short lease, reaping, re-dispatch and drain periods so that recovery is observable in seconds.
+/// and short lease, reaping, re-dispatch and drain periods so that recovery is observable in seconds. Its
+/// servers are its own containers where test.sh provides them, so that its tests stop and start them for real.
 /// </summary>
 public sealed class FaultsFixture : PlatformFixture
 {
+    protected override bool OwnServers => true;
+
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan RedispatchAfter = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan ReapingInterval = TimeSpan.FromSeconds(1);
@@ -28,10 +31,6 @@ public sealed class FaultsFixture : PlatformFixture
     /// <summary>Counts from the environment (PLATFORM_FAULT_SCALE, default 1) so that CI runs small and a switch runs large.</summary>
     public static int Scaled(int count) =>
         count * Math.Max(1, int.TryParse(System.Environment.GetEnvironmentVariable("PLATFORM_FAULT_SCALE"), out var scale) ? scale : 1);
-
-    /// <summary>Real server restarts only where nothing else shares the servers: in CI, or when asked.</summary>
-    public static bool RestartServers =>
-        System.Environment.GetEnvironmentVariable("CI") is "true" || System.Environment.GetEnvironmentVariable("PLATFORM_TEST_RESTART_SERVERS") is "1";
 }
 
 [CollectionDefinition(Name)]

@@ -10,6 +10,7 @@ namespace Platform.IntegrationTests.Infrastructure;
 /// A whole Platform: the Api, two Executors (competing consumers), two Schedulers (side by side, as the
 /// fault-injection work wants them) and the Retention service,
 /// each a real process, on the real PostgreSQL (a schema of its own) and RabbitMQ (a virtual host of its own).
+/// A fixture that stops and starts its servers asks for servers of its own (<see cref="OwnServers"/>).
 /// </summary>
 public class PlatformFixture : IAsyncLifetime
 {
@@ -20,8 +21,22 @@ public class PlatformFixture : IAsyncLifetime
 
     private readonly List<ServiceProcess> _services = [];
     private string _serviceLogDirectory = "";
+    private ContainerServers? _containers;
 
     public ServerEndpoints Servers { get; private set; } = null!;
+
+    /// <summary>
+    /// How this fixture's servers can be taken away and brought back: its own containers, or the machine's
+    /// servers where nothing else uses them (see <see cref="LocalServerRestarts"/>); null when neither.
+    /// </summary>
+    public IServerRestarts? Restarts { get; private set; }
+
+    /// <summary>
+    /// True for a fixture that wants a PostgreSQL and a RabbitMQ container of its own (one per test class
+    /// collection), where test.sh provides them (<see cref="ContainerServers.Enabled"/>); elsewhere it shares
+    /// the machine's servers like every other fixture.
+    /// </summary>
+    protected virtual bool OwnServers => false;
     public string Isolation { get; } = TestServers.NewIsolationName();
     /// <summary>The Api as its admin: the token the Api's first start wrote to <see cref="AdminTokenFile"/>.</summary>
     public HttpClient Api { get; private set; } = null!;
@@ -36,7 +51,17 @@ public class PlatformFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Servers = await TestServers.GetAsync();
+        if (OwnServers && ContainerServers.Enabled)
+        {
+            _containers = await ContainerServers.StartAsync();
+            Servers = _containers.Endpoints;
+            Restarts = _containers;
+        }
+        else
+        {
+            Servers = await TestServers.GetAsync();
+            Restarts = LocalServerRestarts.WhenAllowed;
+        }
         await RabbitMqVirtualHosts.CreateAsync(Servers, Isolation);
         Directory.CreateDirectory(Path.GetDirectoryName(SecretKeysFile)!);
         await File.WriteAllTextAsync(SecretKeysFile, $"k1:{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}\n");
@@ -252,6 +277,11 @@ public class PlatformFixture : IAsyncLifetime
     {
         Api?.Dispose();
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
+        if (_containers is not null)
+        {
+            await _containers.DisposeAsync();
+            return;
+        }
         await RabbitMqVirtualHosts.DeleteAsync(Servers, Isolation);
         await TestServers.DropSchemaAsync(Servers, Isolation);
         try

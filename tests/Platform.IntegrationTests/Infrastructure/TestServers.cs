@@ -1,7 +1,4 @@
-using DotNet.Testcontainers.Builders;
 using Npgsql;
-using Testcontainers.PostgreSql;
-using Testcontainers.RabbitMq;
 
 namespace Platform.IntegrationTests.Infrastructure;
 
@@ -17,10 +14,10 @@ public sealed record ServerEndpoints(
 }
 
 /// <summary>
-/// Finds the real servers, in this order: endpoints given by environment variables
-/// (PLATFORM_TEST_POSTGRES, PLATFORM_TEST_RABBITMQ as amqp://user:pass@host:port, PLATFORM_TEST_RABBITMQ_MANAGEMENT);
-/// containers through Testcontainers where a Docker engine runs; else the local servers that test.sh
-/// installs and starts (the path CI takes on machines without Docker).
+/// The servers most fixtures share (one schema and one virtual host each): endpoints given by environment
+/// variables (PLATFORM_TEST_POSTGRES, PLATFORM_TEST_RABBITMQ as amqp://user:pass@host:port,
+/// PLATFORM_TEST_RABBITMQ_MANAGEMENT), else the local servers that eng/setup.sh installs and starts.
+/// A fixture that needs servers of its own (to stop and start them) asks <see cref="ContainerServers"/>.
 /// </summary>
 public static class TestServers
 {
@@ -32,7 +29,7 @@ public static class TestServers
         await Gate.WaitAsync();
         try
         {
-            return _endpoints ??= FromEnvironment() ?? (DockerIsRunning() ? await StartContainersAsync() : Local());
+            return _endpoints ??= FromEnvironment() ?? Local();
         }
         finally
         {
@@ -75,19 +72,6 @@ public static class TestServers
         {
             BrokerUsers = users,
         };
-    }
-
-    private static bool DockerIsRunning() =>
-        !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");
-
-    private static async Task<ServerEndpoints> StartContainersAsync()
-    {
-        var postgres = new PostgreSqlBuilder("postgres:15").WithDatabase("platform").Build();
-        var rabbit = new RabbitMqBuilder("rabbitmq:3.13-management").WithUsername("guest").WithPassword("guest")
-            .WithPortBinding(15672, true).Build();
-        await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
-        return new ServerEndpoints(postgres.GetConnectionString(), rabbit.Hostname, rabbit.GetMappedPublicPort(5672),
-            "guest", "guest", new Uri($"http://{rabbit.Hostname}:{rabbit.GetMappedPublicPort(15672)}"));
     }
 
     /// <summary>A fresh PostgreSQL schema name and RabbitMQ virtual host name for one fixture.</summary>

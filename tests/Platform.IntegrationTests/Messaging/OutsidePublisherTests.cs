@@ -6,8 +6,8 @@ using RabbitMQ.Client;
 namespace Platform.IntegrationTests.Messaging;
 
 /// <summary>A service in any language starts a task with a plain AMQP client, as docs/wire-format.md describes.</summary>
-[Collection(PlatformCollection.Name)]
-public sealed class OutsidePublisherTests(PlatformFixture platform)
+[Collection(MessagingCollection.Name)]
+public sealed class OutsidePublisherTests(MessagingFixture platform)
 {
     private async Task PublishAsync(string json, string? contentType, string? messageId = null)
     {
