@@ -14,6 +14,8 @@ install_packages() {
   command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v curl >/dev/null || missing+=(curl)
+  # The CLI's terminal test drives it in a real terminal (send-keys, capture-pane).
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root apt-get update -qq

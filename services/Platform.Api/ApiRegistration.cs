@@ -1,6 +1,7 @@
 using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Jobs;
+using Platform.Api.OpenApi;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Telemetry;
@@ -18,6 +19,7 @@ internal static class ApiRegistration
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
         builder.Services.AddScoped<AppDeletion>();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<UndescribedRoutes>());
         return builder;
     }
 
@@ -34,6 +36,7 @@ internal static class ApiRegistration
         v3.MapApps();
         v3.MapTasks();
         v3.MapJobs();
+        app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
 }

@@ -20,12 +20,12 @@ internal static class TaskEndpoints
 
     public static RouteGroupBuilder MapTasks(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/apps/{app}/tasks", Create);
-        v3.MapGet("/apps/{app}/tasks", ListForApp);
-        v3.MapGet("/tasks/{guid:guid}", Get);
-        v3.MapGet("/tasks/{guid:guid}/events", Events);
+        v3.MapPost("/apps/{app}/tasks", Create).Describe("RunTask", 400, 404, 422).Produces<TaskResource>(StatusCodes.Status202Accepted);
+        v3.MapGet("/apps/{app}/tasks", ListForApp).Describe("ListAppTasks", 404, 422).Produces<Page<TaskResource>>();
+        v3.MapGet("/tasks/{guid:guid}", Get).Describe("GetTask", 404).Produces<TaskResource>();
+        v3.MapGet("/tasks/{guid:guid}/events", Events).Describe("GetTaskEvents", 404).Produces<TaskEventList>();
         v3.MapTaskLogs();
-        v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel);
+        v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel).Describe("CancelTask", 404, 422).Produces<TaskResource>(StatusCodes.Status202Accepted);
         return v3;
     }
 
@@ -91,14 +91,13 @@ internal static class TaskEndpoints
 
     internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data);
 
+    internal sealed record TaskEventList(IReadOnlyList<TaskEvent> Resources);
+
     /// <summary>The task's history: its stream's events, in order.</summary>
     private static async Task<IResult> Events(Guid guid, IQuerySession session, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(guid, token: ct);
         if (events.Count == 0) return Problems.NotFound("Task", guid.ToString());
-        return TypedResults.Ok(new
-        {
-            Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data)).ToList(),
-        });
+        return TypedResults.Ok(new TaskEventList(events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data)).ToList()));
     }
 }
