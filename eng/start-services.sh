@@ -50,6 +50,8 @@ Run a first task (of the demo app "hello"):
   curl -s -X POST http://127.0.0.1:8080/v3/apps/hello/tasks -H 'content-type: application/json' -d '{}'
 then GET http://127.0.0.1:8080/v3/tasks/<guid> and /v3/tasks/<guid>/logs. Ctrl-C stops everything.
 EOM
+# The command line was built with the services (README: "The command line").
+printf '\nOr with the command line:\n  alias platform="dotnet %s/cli/Platform.Cli/bin/Release/net10.0/platform.dll"\n  platform login --api http://127.0.0.1:8080 && platform run-task hello --wait\n\n' "$root"
 wait -n "${pids[@]}" || true
 echo "a service exited; see $logs" >&2
 exit 1

@@ -82,10 +82,22 @@ public static class TaskStoreRegistration
     /// Public so that a tool or test that writes to the store directly (seeding history) uses exactly the
     /// services' settings.
     /// </summary>
+    /// <summary>A stable id per schema name (FNV-1a; string.GetHashCode differs between processes).</summary>
+    internal static int SchemaLockId(string schema)
+    {
+        var hash = 2166136261u;
+        foreach (var c in "platform-migrations:" + schema) hash = (hash ^ c) * 16777619u;
+        return (int)hash;
+    }
+
     public static void ConfigureStore(StoreOptions store, string schema)
     {
         store.DatabaseSchemaName = schema;
         store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        // Marten's start-up migration takes a PostgreSQL advisory lock whose id is the same constant for every
+        // store: stores of other schemas in the same database (test fixtures side by side) waited on each
+        // other's migrations until start-up failed ("Unable to attain the global lock"). One lock per schema.
+        store.ApplyChangesLockId = SchemaLockId(schema);
         // Enums as names, so that SQL over the documents reads 'Succeeded', not 3.
         store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         store.Events.StreamIdentity = StreamIdentity.AsGuid;

@@ -126,6 +126,18 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
         Assert.True(followed.ExitCode == 0, followed.ToString());
         var lines = followed.Out.Trim().Split('\n').Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["line"]!.GetValue<string>());
         Assert.Equal(["a", "b"], lines);
+
+        // `logs APP`, as cf: the app's new lines from now on, until Ctrl-C.
+        using var streaming = _cli.Start(["logs", app, "--verbose"]);
+        while (await streaming.StandardError.ReadLineAsync() is { } exchange && !exchange.StartsWith("< 200", StringComparison.Ordinal))
+        {
+        }
+        Assert.Equal(0, (await _cli.RunAsync("run-task", app, "--name", "later", "--command", "echo c")).ExitCode);
+        var streamed = await streaming.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.EndsWith("[APP/TASK/later] OUT c", streamed);
+        using (var interrupt = Process.Start("kill", ["-INT", streaming.Id.ToString()])) await interrupt.WaitForExitAsync();
+        await streaming.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, streaming.ExitCode);
     }
 
     private async Task WaitForStateAsync(string app, long id, string state)

@@ -18,8 +18,9 @@ public sealed class CliTerminalTests(PlatformFixture platform) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var environment = _cli.Environment();
-        var exports = string.Join(" ", environment.Where(e => e.Value is not null).Select(e => $"-e '{e.Key}={e.Value}'"));
-        await TmuxAsync($"new-session -d -x 200 -y 50 {exports} 'env -u NO_COLOR TERM=xterm-256color bash --norc --noprofile'");
+        var exports = string.Join(" ", environment.Where(e => e.Value is not null && e.Key != "PATH").Select(e => $"-e '{e.Key}={e.Value}'"));
+        // tmux gives a new session the client's PATH whatever -e says, so the shell gets it on its command line.
+        await TmuxAsync($"new-session -d -x 200 -y 50 {exports} \"env -u NO_COLOR TERM=xterm-256color PATH='{environment["PATH"]}' bash --norc --noprofile\"");
         await TmuxAsync("set-option -g status off");
         await TypeAsync("PS1='$ '; clear");
     }
