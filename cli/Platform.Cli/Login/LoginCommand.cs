@@ -19,7 +19,9 @@ internal static class LoginCommand
         return CliCommand.Verb("login", "Set the API to talk to and the token to use", async (c, ct) =>
         {
             var stored = CliSettings.ReadFile();
-            var settings = new CliSettings(c.Get(api) ?? stored.Api, c.Get(token) ?? stored.Token);
+            // A stored token goes only to the API it was stored for: a new --api without --token drops it.
+            var target = c.Get(api) ?? stored.Api;
+            var settings = new CliSettings(target, c.Get(token) ?? (SameApi(target, stored.Api) ? stored.Token : null));
             if (settings.Api is null) throw new CliFailure(ExitCodes.Usage, "login needs --api URL the first time.");
             settings = settings with { Api = settings.RequireApi().ToString().TrimEnd('/') };
             // A list of one app: answers only when the API is there and the token is accepted.
@@ -33,6 +35,9 @@ internal static class LoginCommand
             return ExitCodes.Success;
         }, api, token);
     }
+
+    private static bool SameApi(string? a, string? b) =>
+        a is not null && b is not null && string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     /// <summary><c>platform target</c>: where the CLI would talk to now, after the environment's overrides.</summary>
     public static Command Target() => CliCommand.Verb("target", "Show the API and token in use", (c, _) =>

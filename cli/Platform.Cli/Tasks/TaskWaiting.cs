@@ -37,8 +37,10 @@ internal static class TaskWaiting
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             await StopAsync(progressStop, progress, terminal);
+            // The state as it is now: off a terminal nothing polled it while the log was followed.
+            var now = await context.Api.GetAsync($"/v3/tasks/{guid}", ct);
             throw new CliFailure(ExitCodes.WaitTimedOut,
-                $"task {id} is still {state} after {Formats.Duration(waited.Elapsed)}; it keeps running (platform task {app} {id}).");
+                $"task {id} is still {now?["state"] ?? state} after {Formats.Duration(waited.Elapsed)}; it keeps running (platform task {app} {id}).");
         }
         finally
         {
