@@ -57,6 +57,13 @@ internal static class CliCommand
             terminal.Status(null);
             return ExitCodes.Interrupted;
         }
+        catch (Exception ex)
+        {
+            // A bug of the CLI's own: one line, never a stack trace unless asked for.
+            terminal.Status(null);
+            terminal.Fail($"internal error: {ex.Message}{(parse.GetValue(CliOptions.Verbose) ? "\n" + ex : " (--verbose shows more)")}");
+            return ExitCodes.ApiError;
+        }
     }
 }
 

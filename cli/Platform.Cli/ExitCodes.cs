@@ -20,7 +20,7 @@ internal static class ExitCodes
     public const int Usage = 64;
     /// <summary>The API cannot be reached, or answers that it is unavailable (502, 503, 504).</summary>
     public const int Unavailable = 69;
-    /// <summary>The API failed inside (500).</summary>
+    /// <summary>The API failed inside (500), or the CLI itself did (EX_SOFTWARE).</summary>
     public const int ApiError = 70;
     /// <summary>Not authorised: no token, or one without the right (401, 403).</summary>
     public const int NotAuthorised = 77;

@@ -69,12 +69,12 @@ internal static class TaskWaiting
     private static async Task ShowProgressAsync(
         CliContext context, Guid guid, long id, Action<string> setState, Func<string> state, Stopwatch waited, CancellationToken ct)
     {
-        var lastPoll = TimeSpan.MinValue;
+        TimeSpan? lastPoll = null;
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                if (waited.Elapsed - lastPoll >= TimeSpan.FromSeconds(1))
+                if (lastPoll is null || waited.Elapsed - lastPoll >= TimeSpan.FromSeconds(1))
                 {
                     lastPoll = waited.Elapsed;
                     try
