@@ -70,28 +70,21 @@ internal static class LogCommands
         return ExitCodes.Success;
     }
 
-    /// <summary>As <c>cf logs APP</c>: lines printed from now on, until Ctrl-C (exit 0).</summary>
+    /// <summary>As <c>cf logs APP</c>: lines printed from now on, until Ctrl-C (exit 130, as any interrupted verb).</summary>
     private static async Task<int> StreamAppAsync(CliContext c, string app, CancellationToken ct)
     {
         // The lines of the last answer: the next answer's window overlaps it, and an older line never comes back.
         var seen = Keys(await ReadRecentAsync(c, app, ct));
-        try
+        while (true)
         {
-            while (true)
+            await Task.Delay(AppPoll, ct);
+            var lines = await ReadRecentAsync(c, app, ct);
+            foreach (var line in lines.Where(l => !seen.Contains(Key(l!))))
             {
-                await Task.Delay(AppPoll, ct);
-                var lines = await ReadRecentAsync(c, app, ct);
-                foreach (var line in lines.Where(l => !seen.Contains(Key(l!))))
-                {
-                    if (c.Json) c.Terminal.JsonLine(line);
-                    else c.Terminal.Line(LogLine.Format(line!, line!["task_name"]!.GetValue<string>(), c.Terminal));
-                }
-                seen = Keys(lines);
+                if (c.Json) c.Terminal.JsonLine(line);
+                else c.Terminal.Line(LogLine.Format(line!, line!["task_name"]!.GetValue<string>(), c.Terminal));
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return ExitCodes.Success;
+            seen = Keys(lines);
         }
     }
 

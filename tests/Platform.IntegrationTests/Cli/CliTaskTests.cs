@@ -127,7 +127,7 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
         var lines = followed.Out.Trim().Split('\n').Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["line"]!.GetValue<string>());
         Assert.Equal(["a", "b"], lines);
 
-        // `logs APP`, as cf: the app's new lines from now on, until Ctrl-C.
+        // `logs APP`, as cf: the app's new lines from now on, until Ctrl-C (130, as any interrupted verb).
         using var streaming = _cli.Start(["logs", app, "--verbose"]);
         while (await streaming.StandardError.ReadLineAsync() is { } exchange && !exchange.StartsWith("< 200", StringComparison.Ordinal))
         {
@@ -137,7 +137,7 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
         Assert.EndsWith("[APP/TASK/later] OUT c", streamed);
         using (var interrupt = Process.Start("kill", ["-INT", streaming.Id.ToString()])) await interrupt.WaitForExitAsync();
         await streaming.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(0, streaming.ExitCode);
+        Assert.Equal(130, streaming.ExitCode);
     }
 
     private async Task WaitForStateAsync(string app, long id, string state)
