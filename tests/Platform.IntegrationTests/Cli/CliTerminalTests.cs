@@ -14,6 +14,8 @@ public sealed class CliTerminalTests(PlatformFixture platform) : IAsyncLifetime
 {
     private readonly CliRunner _cli = new(platform);
     private readonly string _socket = "platform-cli-" + Guid.NewGuid().ToString("N")[..8];
+    // What the shell prints once the command has ended (the typed line itself also holds "exit=").
+    private const string Exited = @"(?m)^exit=\d+$";
 
     public async Task InitializeAsync()
     {
@@ -33,11 +35,11 @@ public sealed class CliTerminalTests(PlatformFixture platform) : IAsyncLifetime
         await TypeAsync($"platform run-task {app} --name live --command 'echo one; sleep 4; echo two; echo oops >&2' --wait; echo exit=$?");
         // The first line and the progress line (state and time waited) are on screen while the task still runs.
         var during = await ScreenUntilAsync(s => s.Contains("[APP/TASK/live] OUT one"), TimeSpan.FromSeconds(30));
-        Assert.DoesNotContain("exit=", during);
+        Assert.DoesNotMatch(Exited, during);
         var progress = await ScreenUntilAsync(s => Regex.IsMatch(s, @"task 1 RUNNING \d+\.\ds"), TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain("exit=", progress);
-        var after = await ScreenUntilAsync(s => s.Contains("exit="), TimeSpan.FromSeconds(30));
-        Assert.Contains("exit=0", after);
+        Assert.DoesNotMatch(Exited, progress);
+        var after = await ScreenUntilAsync(s => Regex.IsMatch(s, Exited), TimeSpan.FromSeconds(30));
+        Assert.Matches("(?m)^exit=0$", after);
         Assert.Contains("Task 1 (live) SUCCEEDED", after);
         Assert.DoesNotContain("task 1 RUNNING", after); // the progress line is cleared at the end
         var coloured = await CaptureAsync(escapes: true);
@@ -52,7 +54,7 @@ public sealed class CliTerminalTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal(table[header].IndexOf("state", StringComparison.Ordinal), table[header + 1].IndexOf("SUCCEEDED", StringComparison.Ordinal));
 
         await TypeAsync($"clear; NO_COLOR=1 platform logs {app} --task 1; echo done=$?");
-        await ScreenUntilAsync(s => s.Contains("done="), TimeSpan.FromSeconds(20));
+        await ScreenUntilAsync(s => Regex.IsMatch(s, "(?m)^done=0$"), TimeSpan.FromSeconds(20));
         var plain = await CaptureAsync(escapes: true);
         Assert.Contains("[APP/TASK/live] ERR oops", plain);
         Assert.DoesNotContain("\e[31m", plain);

@@ -89,6 +89,8 @@ public sealed partial class OpenApiDocumentTests(PlatformFixture platform)
         await using var api = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
             foreach (var (name, value) in platform.Environment()) host.UseSetting(name.Replace("__", ":"), value);
+            // Never the Api's own 8080, should a real server be started: someone may be running run.sh.
+            host.UseSetting("Urls", "http://127.0.0.1:0");
         });
         var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
         return endpoints
