@@ -29,6 +29,8 @@ install_packages() {
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v socat >/dev/null || missing+=(socat)
   ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing+=(libseccomp2)
+  # The CLI's terminal test drives it in a real terminal (send-keys, capture-pane).
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     case " ${missing[*]} " in *" postgresql "*|*" rabbitmq-server "*) fresh_install=1 ;; esac
     log "installing ${missing[*]}"

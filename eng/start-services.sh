@@ -111,6 +111,8 @@ Run a first task (of the demo app "hello"):
 then GET $api/v3/tasks/<guid> and /v3/tasks/<guid>/logs with the same header. Ctrl-C stops everything.
 Make spaces, service accounts and roles for everyone else: README, "Who may do what".
 EOM
+# The command line was built with the services (README: "The command line").
+printf '\nOr with the command line:\n  alias platform="dotnet %s/cli/Platform.Cli/bin/Release/net10.0/platform.dll"\n  platform login --api %s --token "$PLATFORM_TOKEN" && platform run-task hello --wait\n\n' "$root" "$api"
 # Supervisors end only when they give up on their service; the platform stops when none is left.
 for pid in "${supervisors[@]}"; do wait "$pid" || true; done
 say "every service was given up on; see $logs" >&2

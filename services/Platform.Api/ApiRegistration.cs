@@ -7,6 +7,7 @@ using Platform.Api.Access;
 using Platform.Api.Apps;
 using Platform.Api.Http;
 using Platform.Api.Jobs;
+using Platform.Api.OpenApi;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Cancelling;
 using Platform.Api.Tasks.Dispatching;
@@ -39,6 +40,7 @@ internal static class ApiRegistration
         builder.Services.AddSingleton<UnfinishedTaskLimits>();
         builder.AddAccess();
         builder.AddSecretKeyRing();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<UndescribedRoutes>());
         return builder;
     }
 
@@ -63,6 +65,7 @@ internal static class ApiRegistration
         v3.MapApps();
         v3.MapTasks();
         v3.MapJobs();
+        app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
 }

@@ -103,7 +103,6 @@ public static class TaskStoreRegistration
         // Replicas of one platform take turns migrating its schema; platforms in other schemas of the same
         // database (test fixtures, a staging copy) need not wait for them, as they would on Marten's one fixed lock id.
         store.ApplyChangesLockId = SchemaLockId(schema);
-        store.ApplyChangesLockTimeout = TimeSpan.FromSeconds(60);
         // Several services (and replicas) start against one schema at once and queue for Marten's migration
         // lock to compare it; on a loaded machine the last in the queue timed out and crashed although the
         // first had made the schema current. A replica that loses the lock now logs it and starts.

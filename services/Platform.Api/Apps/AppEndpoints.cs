@@ -31,11 +31,11 @@ internal static partial class AppEndpoints
 
     public static RouteGroupBuilder MapApps(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/apps", Register);
-        v3.MapGet("/apps", List);
-        v3.MapGet("/apps/{name}", Get);
-        v3.MapPatch("/apps/{name}", Update);
-        v3.MapDelete("/apps/{name}", Delete);
+        v3.MapPost("/apps", Register).Describe("CreateApp", 400, 409, 422).Produces<AppResource>(StatusCodes.Status201Created);
+        v3.MapGet("/apps", List).Describe("ListApps", 422).Produces<Page<AppResource>>();
+        v3.MapGet("/apps/{name}", Get).Describe("GetApp", 404).Produces<AppResource>();
+        v3.MapPatch("/apps/{name}", Update).Describe("UpdateApp", 400, 404, 422).Produces<AppResource>();
+        v3.MapDelete("/apps/{name}", Delete).Describe("DeleteApp", 404, 409).Produces(StatusCodes.Status204NoContent);
         v3.MapAppEnvironment();
         return v3;
     }

@@ -14,8 +14,8 @@ internal static class AppEnvironmentEndpoints
 
     public static RouteGroupBuilder MapAppEnvironment(this RouteGroupBuilder v3)
     {
-        v3.MapGet("/apps/{name}/environment_variables", Get);
-        v3.MapPatch("/apps/{name}/environment_variables", Update);
+        v3.MapGet("/apps/{name}/environment_variables", Get).Describe("GetAppEnvironmentVariables", 404).Produces<EnvironmentVariablesResource>();
+        v3.MapPatch("/apps/{name}/environment_variables", Update).Describe("UpdateAppEnvironmentVariables", 400, 404, 422).Produces<EnvironmentVariablesResource>();
         return v3;
     }
 
@@ -34,5 +34,9 @@ internal static class AppEnvironmentEndpoints
         return await AppChanges.ApplyAsync(store, name, clock, app => AppChanges.Merge(app.Env, request.Var), app => TypedResults.Ok(Resource(app)), ct);
     }
 
-    private static object Resource(App app) => new { Var = app.Env, Links = new { App = new Link($"/v3/apps/{app.Name}") } };
+    internal sealed record EnvironmentVariablesResource(IReadOnlyDictionary<string, string> Var, EnvironmentVariablesLinks Links);
+
+    internal sealed record EnvironmentVariablesLinks(Link App);
+
+    private static EnvironmentVariablesResource Resource(App app) => new(app.Env, new EnvironmentVariablesLinks(new Link($"/v3/apps/{app.Name}")));
 }

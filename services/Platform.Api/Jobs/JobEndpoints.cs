@@ -27,17 +27,17 @@ internal static class JobEndpoints
 
     public static RouteGroupBuilder MapJobs(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/apps/{app}/jobs", Create);
-        v3.MapGet("/apps/{app}/jobs", ListForApp);
-        v3.MapGet("/jobs", List);
-        v3.MapGet("/jobs/{job}", Get);
-        v3.MapPatch("/jobs/{job}", Change);
-        v3.MapDelete("/jobs/{job}", JobDeletion.Delete);
-        v3.MapPost("/jobs/{job}/actions/run", Run);
-        v3.MapPost("/jobs/{job}/actions/suspend", Suspend);
-        v3.MapPost("/jobs/{job}/actions/resume", Resume);
-        v3.MapGet("/jobs/{job}/tasks", Tasks);
-        v3.MapGet("/jobs/{job}/occurrences", Occurrences);
+        v3.MapPost("/apps/{app}/jobs", Create).Describe("CreateJob", 400, 404, 409, 422).Produces<JobResource>(StatusCodes.Status201Created);
+        v3.MapGet("/apps/{app}/jobs", ListForApp).Describe("ListAppJobs", 404, 422).Produces<Page<JobResource>>();
+        v3.MapGet("/jobs", List).Describe("ListJobs", 422).Produces<Page<JobResource>>();
+        v3.MapGet("/jobs/{job}", Get).Describe("GetJob", 404).Produces<JobResource>();
+        v3.MapPatch("/jobs/{job}", Change).Describe("UpdateJob", 400, 404, 409, 422).Produces<JobResource>();
+        v3.MapDelete("/jobs/{job}", JobDeletion.Delete).Describe("DeleteJob", 404, 409).Produces(StatusCodes.Status204NoContent);
+        v3.MapPost("/jobs/{job}/actions/run", Run).Describe("RunJob", 404, 409, 422).Produces<TaskResource>(StatusCodes.Status202Accepted);
+        v3.MapPost("/jobs/{job}/actions/suspend", Suspend).Describe("SuspendJob", 404, 409).Produces<JobResource>();
+        v3.MapPost("/jobs/{job}/actions/resume", Resume).Describe("ResumeJob", 404, 409).Produces<JobResource>();
+        v3.MapGet("/jobs/{job}/tasks", Tasks).Describe("ListJobTasks", 404, 422).Produces<Page<TaskResource>>();
+        v3.MapGet("/jobs/{job}/occurrences", Occurrences).Describe("ListJobOccurrences", 404, 422).Produces<Page<OccurrenceResource>>();
         v3.MapSchedules();
         return v3;
     }

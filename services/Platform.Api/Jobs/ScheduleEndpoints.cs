@@ -11,11 +11,13 @@ internal static class ScheduleEndpoints
 {
     public sealed record AddSchedule(string? Cron, string? TimeZone);
 
+    internal sealed record ScheduleList(IReadOnlyList<ScheduleResource> Resources);
+
     public static RouteGroupBuilder MapSchedules(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/jobs/{job}/schedules", Add);
-        v3.MapGet("/jobs/{job}/schedules", List);
-        v3.MapDelete("/jobs/{job}/schedules/{id:guid}", Remove);
+        v3.MapPost("/jobs/{job}/schedules", Add).Describe("AddJobSchedule", 400, 404, 409, 422).Produces<ScheduleResource>(StatusCodes.Status201Created);
+        v3.MapGet("/jobs/{job}/schedules", List).Describe("ListJobSchedules", 404).Produces<ScheduleList>();
+        v3.MapDelete("/jobs/{job}/schedules/{id:guid}", Remove).Describe("RemoveJobSchedule", 404).Produces(StatusCodes.Status204NoContent);
         return v3;
     }
 
@@ -48,7 +50,7 @@ internal static class ScheduleEndpoints
         if ((await JobEndpoints.FindAsync(job, Permission.ReadJobs, caller, session, ct)).Refusal is { } refused) return refused;
         var schedules = await session.Query<JobSchedule>().Where(s => s.Job == job).OrderBy(s => s.CreatedAt).ToListAsync(ct);
         var now = clock.GetUtcNow();
-        return TypedResults.Ok(new { Resources = schedules.Select(s => ScheduleResource.From(s, now)).ToList() });
+        return TypedResults.Ok(new ScheduleList(schedules.Select(s => ScheduleResource.From(s, now)).ToList()));
     }
 
     /// <summary>The schedule and its progress go; the occurrences it recorded stay in the job's history.</summary>

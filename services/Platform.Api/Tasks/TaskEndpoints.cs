@@ -23,12 +23,12 @@ internal static class TaskEndpoints
 
     public static RouteGroupBuilder MapTasks(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/apps/{app}/tasks", Create);
-        v3.MapGet("/apps/{app}/tasks", ListForApp);
-        v3.MapGet("/tasks/{guid:guid}", Get);
-        v3.MapGet("/tasks/{guid:guid}/events", Events);
+        v3.MapPost("/apps/{app}/tasks", Create).Describe("RunTask", 400, 404, 422).Produces<TaskResource>(StatusCodes.Status202Accepted);
+        v3.MapGet("/apps/{app}/tasks", ListForApp).Describe("ListAppTasks", 404, 422).Produces<Page<TaskResource>>();
+        v3.MapGet("/tasks/{guid:guid}", Get).Describe("GetTask", 404).Produces<TaskResource>();
+        v3.MapGet("/tasks/{guid:guid}/events", Events).Describe("GetTaskEvents", 404).Produces<TaskEventList>();
         v3.MapTaskLogs();
-        v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel);
+        v3.MapPost("/tasks/{guid:guid}/actions/cancel", CancelTaskEndpoint.Cancel).Describe("CancelTask", 404, 422).Produces<TaskResource>(StatusCodes.Status202Accepted);
         return v3;
     }
 
@@ -105,6 +105,8 @@ internal static class TaskEndpoints
 
     internal sealed record TaskEvent(long Version, string Type, DateTimeOffset Timestamp, object Data, string? By);
 
+    internal sealed record TaskEventList(IReadOnlyList<TaskEvent> Resources);
+
     /// <summary>
     /// The task's history: its stream's events, in order, each with who did it (<c>by</c>: the subject and
     /// the means, for what came through the Api; null for what the platform did itself). The accepted
@@ -118,11 +120,8 @@ internal static class TaskEndpoints
         if (events.Count == 0) return Problems.NotFound("Task", guid.ToString());
         var commands = caller.May(task.Space, Permission.SeeCommands);
         var values = caller.May(task.Space, Permission.SeeEnvironmentValues);
-        return TypedResults.Ok(new
-        {
-            Resources = events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp,
-                e.Data is TaskAccepted accepted ? Redact(accepted, commands, values) : e.Data, e.UserName)).ToList(),
-        });
+        return TypedResults.Ok(new TaskEventList(events.Select(e => new TaskEvent(e.Version, e.EventTypeName, e.Timestamp,
+            e.Data is TaskAccepted accepted ? Redact(accepted, commands, values) : e.Data, e.UserName)).ToList()));
     }
 
     private static TaskAccepted Redact(TaskAccepted accepted, bool commands, bool values) => accepted with

@@ -27,10 +27,16 @@ internal static class TaskLogEndpoints
 
     internal sealed record AppLogLineResource(Guid TaskGuid, string TaskName, long Sequence, string Stream, DateTimeOffset Timestamp, string Line);
 
+    internal sealed record LogPage(IReadOnlyList<LogLineResource> Resources, Link? Next);
+
+    internal sealed record AppLogPage(IReadOnlyList<AppLogLineResource> Resources);
+
     public static RouteGroupBuilder MapTaskLogs(this RouteGroupBuilder v3)
     {
-        v3.MapGet("/tasks/{guid:guid}/logs", Read);
-        v3.MapGet("/apps/{app}/logs", ReadForApp);
+        v3.MapGet("/tasks/{guid:guid}/logs", Read).Describe("GetTaskLogs", 404, 422).Produces<LogPage>()
+            .WithDescription("Recorded lines, paged by after and limit. With follow=true the answer is text/event-stream instead: " +
+                "a 'log' event per line (data: one LogLineResource), then one 'end' event (data: the TaskResource as it ended).");
+        v3.MapGet("/apps/{app}/logs", ReadForApp).Describe("GetRecentAppLogs", 404, 422).Produces<AppLogPage>();
         return v3;
     }
 
@@ -53,11 +59,9 @@ internal static class TaskLogEndpoints
         }
         var take = limit ?? DefaultLimit;
         var lines = await logs.ReadAsync(guid, after ?? 0, take, ct);
-        return TypedResults.Ok(new
-        {
-            Resources = lines.Select(Resource).ToList(),
-            Next = lines.Count == take ? new Link($"/v3/tasks/{guid}/logs?after={lines[^1].Sequence}&limit={take}") : null,
-        });
+        return TypedResults.Ok(new LogPage(
+            lines.Select(Resource).ToList(),
+            lines.Count == take ? new Link($"/v3/tasks/{guid}/logs?after={lines[^1].Sequence}&limit={take}") : null));
     }
 
     /// <summary>
@@ -121,9 +125,7 @@ internal static class TaskLogEndpoints
         if (await Apps.AppEndpoints.RefuseAsync(app, Permission.ReadLogs, caller, session, ct) is { } refused) return refused;
         if (limit is < 1 or > MaxLimit) return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
         var lines = await logs.ReadRecentForAppAsync(app, limit ?? DefaultLimit, ct);
-        return TypedResults.Ok(new
-        {
-            Resources = lines.Select(l => new AppLogLineResource(l.TaskId, l.TaskName, l.Sequence, StreamName(l.Stream), l.Timestamp, l.Line)).ToList(),
-        });
+        return TypedResults.Ok(new AppLogPage(
+            lines.Select(l => new AppLogLineResource(l.TaskId, l.TaskName, l.Sequence, StreamName(l.Stream), l.Timestamp, l.Line)).ToList()));
     }
 }
