@@ -87,7 +87,7 @@ for service in Api Executor Scheduler Retention; do
 done
 
 api="http://127.0.0.1:${ports[Api]}"
-token_file="${PLATFORM_CONFIG_DIR:-/etc/platform}/admin-token"
+token_file="${Access__AdminTokenFile:-${PLATFORM_CONFIG_DIR:-/etc/platform}/admin-token}"
 token=""
 if [ -r "$token_file" ]; then
   token="$(cat "$token_file")"

@@ -20,10 +20,10 @@ internal static class RoleEndpoints
 
     public static RouteGroupBuilder MapRoles(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/roles", Create);
-        v3.MapGet("/roles", List);
-        v3.MapDelete("/roles/{guid:guid}", Delete);
-        v3.MapGet("/me", Me);
+        v3.MapPost("/roles", Create).Produces(201).Describe("CreateRole", 401, 403, 404, 422);
+        v3.MapGet("/roles", List).Produces(200).Describe("ListRoles", 401);
+        v3.MapDelete("/roles/{guid:guid}", Delete).Produces(204).Describe("DeleteRole", 401, 403, 404);
+        v3.MapGet("/me", Me).Produces(200).Describe("GetMe", 401);
         return v3;
     }
 

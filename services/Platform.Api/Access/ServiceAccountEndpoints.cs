@@ -29,13 +29,13 @@ internal static class ServiceAccountEndpoints
 
     public static RouteGroupBuilder MapServiceAccounts(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/service_accounts", Create);
-        v3.MapGet("/service_accounts", List);
-        v3.MapGet("/service_accounts/{account}", Get);
-        v3.MapDelete("/service_accounts/{account}", Delete);
-        v3.MapPost("/service_accounts/{account}/tokens", Issue);
-        v3.MapGet("/service_accounts/{account}/tokens", Tokens);
-        v3.MapDelete("/service_accounts/{account}/tokens/{guid:guid}", Revoke);
+        v3.MapPost("/service_accounts", Create).Produces(201).Describe("CreateServiceAccount", 401, 403, 409, 422);
+        v3.MapGet("/service_accounts", List).Produces(200).Describe("ListServiceAccounts", 401, 403);
+        v3.MapGet("/service_accounts/{account}", Get).Produces(200).Describe("GetServiceAccount", 401, 403, 404);
+        v3.MapDelete("/service_accounts/{account}", Delete).Produces(204).Describe("DeleteServiceAccount", 401, 403, 404);
+        v3.MapPost("/service_accounts/{account}/tokens", Issue).Produces(201).Describe("IssueToken", 401, 403, 404, 422);
+        v3.MapGet("/service_accounts/{account}/tokens", Tokens).Produces(200).Describe("ListTokens", 401, 403, 404);
+        v3.MapDelete("/service_accounts/{account}/tokens/{guid:guid}", Revoke).Produces(204).Describe("RevokeToken", 401, 403, 404);
         return v3;
     }
 

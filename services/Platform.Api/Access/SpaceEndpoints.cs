@@ -22,11 +22,11 @@ internal static class SpaceEndpoints
 
     public static RouteGroupBuilder MapSpaces(this RouteGroupBuilder v3)
     {
-        v3.MapPost("/spaces", Create);
-        v3.MapGet("/spaces", List);
-        v3.MapGet("/spaces/{space}", Get);
-        v3.MapPatch("/spaces/{space}", Change);
-        v3.MapDelete("/spaces/{space}", Delete);
+        v3.MapPost("/spaces", Create).Produces(201).Describe("CreateSpace", 401, 403, 409, 422);
+        v3.MapGet("/spaces", List).Produces(200).Describe("ListSpaces", 401);
+        v3.MapGet("/spaces/{space}", Get).Produces(200).Describe("GetSpace", 401, 404);
+        v3.MapPatch("/spaces/{space}", Change).Produces(200).Describe("ChangeSpace", 401, 403, 404, 422);
+        v3.MapDelete("/spaces/{space}", Delete).Produces(204).Describe("DeleteSpace", 401, 403, 404, 409);
         return v3;
     }
 

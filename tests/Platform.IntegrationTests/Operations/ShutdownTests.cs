@@ -18,7 +18,8 @@ public sealed class ShutdownTests(PlatformFixture platform, ITestOutputHelper ou
         var app = await platform.RegisterAppAsync();
         var id = await platform.RunTaskAsync(app, new { command = "while true; do echo tick; sleep 1; done" });
         var api = await platform.StartAsync("Api");
-        using var client = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        using var client = platform.Client(platform.AdminToken, api);
+        client.Timeout = TimeSpan.FromSeconds(60);
         using var response = await client.GetAsync($"/v3/tasks/{id}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var lines = new List<string>();

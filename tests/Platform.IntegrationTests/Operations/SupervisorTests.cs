@@ -37,6 +37,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : IAsyncLifetime
         StartSupervisor();
         await WaitForLineAsync("Platform is running", ReadyLimit);
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_ports["Api"]}"), Timeout = TimeSpan.FromSeconds(10) };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", (await File.ReadAllTextAsync(AdminTokenFile)).Trim());
         var app = "app-" + Guid.NewGuid().ToString("N")[..10];
         (await api.PostAsJsonAsync("/v3/apps", new { name = app, command = "sleep 3; echo done" })).EnsureSuccessStatusCode();
 
@@ -95,6 +96,8 @@ public sealed class SupervisorTests(ITestOutputHelper output) : IAsyncLifetime
         await StopSupervisorAsync();
     }
 
+    private string AdminTokenFile => Path.Combine(_runDirectory, "admin-token");
+
     private void StartSupervisor(params (string Name, string Value)[] extra)
     {
         var start = new ProcessStartInfo("bash", [Path.Combine(ServiceProcess.RepositoryRoot(), "eng", "start-services.sh")])
@@ -114,6 +117,10 @@ public sealed class SupervisorTests(ITestOutputHelper output) : IAsyncLifetime
             ["Executor__Name"] = $"supervised-{_isolation}",
             ["Executor__WorkDirectory"] = Path.Combine(_runDirectory, "work"),
             ["Executor__DrainPeriod"] = "00:00:02",
+            // This store's admin token, written by its Api's first start, in this test's own directory.
+            ["Access__AdminTokenFile"] = AdminTokenFile,
+            ["Access__Limits__RequestsPerSecond"] = "0",
+            ["Executor__TrustedPublishers"] = $"platform-api,platform-scheduler,platform-executor,{_servers.RabbitUser}",
             ["DOTNET_ENVIRONMENT"] = "Production",
         };
         foreach (var service in Services) environment[$"PLATFORM_{service.ToUpperInvariant()}_PORT"] = _ports[service].ToString();
