@@ -23,4 +23,8 @@ if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   fi
   echo "PostgreSQL initialised: user $user, database $database"
 fi
+# A container that was stopped (or killed) and started again keeps its writable layer: the previous
+# postmaster's lock files would make this one refuse to start whenever their pid is taken by another
+# process of the new container (a health check, say). No other postmaster can run here.
+if [ "$1" = postgres ]; then rm -f /var/run/postgresql/.s.PGSQL.*.lock "$PGDATA/postmaster.pid"; fi
 exec "$@"
