@@ -13,6 +13,14 @@ public sealed class StartupValidationTests(PlatformFixture platform)
         return process.Tail(200);
     }
 
+    /// <summary>Starts a service that must become healthy with these settings; returns its log so far, and stops it.</summary>
+    private async Task<string> StartExpectingHealthAsync(string service, TimeSpan within, params (string, string)[] settings)
+    {
+        await using var process = ServiceProcess.Start(service, platform.Environment(settings), Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
+        await process.WaitUntilHealthyAsync(within);
+        return process.Tail(200);
+    }
+
     [Fact]
     public async Task A_size_that_is_not_cf_style_stops_the_api_naming_the_setting()
     {
@@ -28,11 +36,9 @@ public sealed class StartupValidationTests(PlatformFixture platform)
         Assert.Contains("Cannot sandbox tasks", log);
         Assert.Contains("AllowUnsandboxed", log);
 
-        await using var allowed = ServiceProcess.Start("Executor",
-            platform.Environment(("Executor__Name", "unsandboxed"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"), ("Executor__Sandbox__AllowUnsandboxed", "true")),
-            Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
-        await allowed.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
-        Assert.Contains("Tasks run UNSANDBOXED", allowed.Tail(200));
+        var allowed = await StartExpectingHealthAsync("Executor", TimeSpan.FromSeconds(30),
+            ("Executor__Name", "unsandboxed"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"), ("Executor__Sandbox__AllowUnsandboxed", "true"));
+        Assert.Contains("Tasks run UNSANDBOXED", allowed);
     }
 
     [Fact]
@@ -45,10 +51,8 @@ public sealed class StartupValidationTests(PlatformFixture platform)
         Assert.Contains("no-such-task-user", log);
         Assert.Contains("AllowWeakerIsolation", log);
 
-        await using var allowed = ServiceProcess.Start("Executor",
-            platform.Environment(("Executor__Name", "weaker"), ("Executor__Sandbox__Slirp4netns", "/nonexistent/slirp4netns"), ("Executor__Sandbox__AllowWeakerIsolation", "true")),
-            Path.Combine(platform.LogDirectory, platform.Isolation, "startup"));
-        await allowed.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
-        Assert.Contains("WEAKER ISOLATION: tasks run without a network namespace per task", allowed.Tail(200));
+        var allowed = await StartExpectingHealthAsync("Executor", TimeSpan.FromSeconds(60),
+            ("Executor__Name", "weaker"), ("Executor__Sandbox__Slirp4netns", "/nonexistent/slirp4netns"), ("Executor__Sandbox__AllowWeakerIsolation", "true"));
+        Assert.Contains("WEAKER ISOLATION: tasks run without a network namespace per task", allowed);
     }
 }

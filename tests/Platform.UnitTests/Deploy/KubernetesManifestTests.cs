@@ -9,7 +9,7 @@ namespace Platform.UnitTests.Deploy;
 /// </summary>
 public sealed class KubernetesManifestTests
 {
-    private static readonly string Directory = Path.Combine(FindRoot(), "deploy", "kubernetes");
+    private static readonly string Directory = Path.Combine(Checkout.Root, "deploy", "kubernetes");
     private static readonly string[] Services = ["api", "executor", "scheduler", "retention"];
     private static readonly List<object> Objects = LoadAll();
 
@@ -107,10 +107,4 @@ public sealed class KubernetesManifestTests
         Assert.Contains("platform-tasks", Assert.Single(api.Spec.Ingress.Single().FromProperty).NamespaceSelector.MatchExpressions.Single().Values);
     }
 
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Platform.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test's directory");
-    }
 }

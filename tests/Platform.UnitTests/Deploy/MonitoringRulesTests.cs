@@ -10,7 +10,7 @@ namespace Platform.UnitTests.Deploy;
 /// </summary>
 public sealed partial class MonitoringRulesTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = Checkout.Root;
     private static readonly string Monitoring = Path.Combine(Root, "deploy", "monitoring");
 
     [Fact]
@@ -61,12 +61,6 @@ public sealed partial class MonitoringRulesTests
         return process.ExitCode == 0 ? "" : output;
     }
 
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Platform.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test's directory");
-    }
 
     [GeneratedRegex(@"\bplatform_[a-z_]+")]
     private static partial Regex MetricName();
