@@ -27,4 +27,13 @@ if [ "${PLATFORM_SKIP_CONTAINERS:-}" != 1 ]; then
   trap 'docker ps -aq --filter label=platform.tests | xargs -r docker rm -f >/dev/null' EXIT
 fi
 
-dotnet test Platform.sln -c Release --no-build --nologo --logger "console;verbosity=detailed" "$@"
+# CI shows the end of the output: a failed test's name and error are repeated there, after the summary.
+log="$(mktemp)"
+status=0
+dotnet test Platform.sln -c Release --no-build --nologo --logger "console;verbosity=detailed" "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" != 0 ]; then
+  echo "==== the failed tests again (their first 40 lines each) ===="
+  awk '/^  Failed /{p=1; n=0} /^  (Passed|Skipped) /{p=0} p && n++ < 40' "$log"
+fi
+rm -f "$log"
+exit "$status"

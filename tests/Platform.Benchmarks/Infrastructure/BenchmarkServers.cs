@@ -12,8 +12,15 @@ namespace Platform.Benchmarks.Infrastructure;
 /// </summary>
 public sealed class BenchmarkServers : IAsyncDisposable
 {
+    // eng/benchmark.sh gives the run a PostgreSQL role that may create databases (the platform's own role may
+    // not) and the RabbitMQ administrator eng/setup.sh generated; no well-known password is used.
     // Everything is on one machine: TLS over loopback would measure encryption, for every system alike.
-    public const string ServerConnection = "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;SSL Mode=Disable";
+    public static readonly string ServerConnection = $"{Required("PLATFORM_BENCHMARK_POSTGRES")};SSL Mode=Disable";
+
+    /// <summary>The RabbitMQ user every system under test connects as, and which creates the virtual host.</summary>
+    public static readonly string RabbitUser = Required("PLATFORM_BENCHMARK_RABBITMQ_USER");
+
+    public static readonly string RabbitPassword = Required("PLATFORM_BENCHMARK_RABBITMQ_PASSWORD");
     private static readonly Uri RabbitManagement = new("http://127.0.0.1:15672/");
 
     private BenchmarkServers(string name) => Name = name;
@@ -38,7 +45,7 @@ public sealed class BenchmarkServers : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
         using var rabbit = Management();
         (await rabbit.PutAsync($"api/vhosts/{servers.Name}", null)).EnsureSuccessStatusCode();
-        (await rabbit.PutAsJsonAsync($"api/permissions/{servers.Name}/guest", new { configure = ".*", write = ".*", read = ".*" }))
+        (await rabbit.PutAsJsonAsync($"api/permissions/{servers.Name}/{Uri.EscapeDataString(RabbitUser)}", new { configure = ".*", write = ".*", read = ".*" }))
             .EnsureSuccessStatusCode();
         return servers;
     }
@@ -67,7 +74,12 @@ public sealed class BenchmarkServers : IAsyncDisposable
     private static HttpClient Management()
     {
         var client = new HttpClient { BaseAddress = RabbitManagement };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("guest:guest")));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RabbitUser}:{RabbitPassword}")));
         return client;
     }
+
+    private static string Required(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set: run the benchmark through eng/benchmark.sh, which creates the run's credentials.");
 }

@@ -104,10 +104,10 @@ public sealed class PlatformServices : IAsyncDisposable
             ["TaskStore__Schema"] = "platform",
             ["RabbitMq__Host"] = "127.0.0.1",
             ["RabbitMq__VirtualHost"] = _servers.Name,
-            ["RabbitMq__Username"] = "guest",
-            ["RabbitMq__Password"] = "guest",
-            // Every service here runs as guest, so guest's RunTasks are the platform's own.
-            ["Executor__TrustedPublishers"] = "guest",
+            ["RabbitMq__Username"] = BenchmarkServers.RabbitUser,
+            ["RabbitMq__Password"] = BenchmarkServers.RabbitPassword,
+            // Every service here runs as the one benchmark user, so its RunTasks are the platform's own.
+            ["Executor__TrustedPublishers"] = BenchmarkServers.RabbitUser,
             // The benchmark is one caller sending as fast as it can: no rate limit, no cap on pending tasks.
             ["Access__Limits__RequestsPerSecond"] = "0",
             ["Access__Limits__MaxUnfinishedTasksPerApp"] = "1000000",

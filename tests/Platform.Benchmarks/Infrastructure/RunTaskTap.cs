@@ -25,7 +25,7 @@ public sealed class RunTaskTap : IAsyncDisposable
 
     public static async Task<RunTaskTap> StartAsync(BenchmarkServers servers)
     {
-        var factory = new ConnectionFactory { HostName = "127.0.0.1", VirtualHost = servers.Name, UserName = "guest", Password = "guest" };
+        var factory = new ConnectionFactory { HostName = "127.0.0.1", VirtualHost = servers.Name, UserName = BenchmarkServers.RabbitUser, Password = BenchmarkServers.RabbitPassword };
         var connection = await factory.CreateConnectionAsync("benchmark-run-task-tap");
         var channel = await connection.CreateChannelAsync();
         // MassTransit declares the exchange when the first publisher or consumer starts; declaring it the same way is harmless.
