@@ -186,6 +186,39 @@ public sealed class HostileTaskTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_network_namespace_serves_later_tasks_but_never_after_it_held_an_apps_allow_list()
+    {
+        await using var outside = await OutsideNetwork.CreateAsync();
+        var probe = $"timeout 3 bash -c 'exec 3<>/dev/tcp/{outside.Address}/8081; head -n 1 <&3' 2>/dev/null || echo unreachable";
+        var restrictedApp = new { network = new { egress = "restricted", allow = new[] { new { protocol = "tcp", destination = outside.Address, ports = "8080" } } } };
+
+        // Alternating, one at a time: were a narrowed namespace handed on, an open task after it would lose port 8081.
+        var seen = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            seen.Add(string.Join(" ", (await RunAsync(probe)).Lines));
+            seen.Add(string.Join(" ", (await RunAsync(probe, restrictedApp)).Lines));
+        }
+        // The namespaces prepared before the outside network's addresses appeared on the host are stale and made
+        // again when taken; a few more open tasks use the rest up. Then open tasks make no more namespaces.
+        for (var i = 0; i < 4; i++) await RunAsync("true");
+        var made = NamespacesMade();
+        for (var i = 0; i < 6; i++) Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
+        made = NamespacesMade() - made;
+
+        Assert.Equal(Enumerable.Range(0, 6).SelectMany(_ => new[] { "outside 8081", "unreachable" }), seen);
+        // Without reuse each of the 6 starts would make one.
+        Assert.InRange(made, 0, 2);
+    }
+
+    /// <summary>How many network namespaces the fixture's executors have made so far (their files are numbered in order).</summary>
+    private long NamespacesMade() =>
+        new[] { PlatformFixture.ExecutorA, PlatformFixture.ExecutorB }
+            .Select(e => Path.Combine(Path.GetTempPath(), "platform-tests", platform.Isolation, "netns", e))
+            .Where(Directory.Exists)
+            .Sum(d => Directory.GetFiles(d).Select(f => long.TryParse(Path.GetFileName(f).TrimStart('n'), out var n) ? n : 0).DefaultIfEmpty(0).Max());
+
+    [Fact]
     public async Task A_fork_bomb_ends_its_task_failed_naming_the_process_limit_while_other_tasks_keep_running()
     {
         var neighbourApp = await platform.RegisterAppAsync();

@@ -29,8 +29,8 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgrou
 
     public void Dispose()
     {
+        network?.TaskEnded(taskGone: cgroup?.Empty() == true);
         cgroup?.Dispose();
-        network?.Dispose();
         if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
     }
 }

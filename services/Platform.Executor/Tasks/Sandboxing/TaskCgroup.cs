@@ -107,6 +107,19 @@ internal sealed class TaskCgroup : IDisposable
         }
     }
 
+    /// <summary>True when the task has no process left; false when that cannot be read.</summary>
+    public bool Empty()
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(MemoryPath, "cgroup.procs")).Trim().Length == 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Signals every process of the task except <paramref name="except"/> (the sandbox's own monitor).</summary>
     public void Signal(int signal, int? except = null)
     {

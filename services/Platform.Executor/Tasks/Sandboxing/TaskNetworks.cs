@@ -9,9 +9,11 @@ using Platform.TaskStore.Apps;
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>
-/// A network namespace of one task's own, whose traffic leaves through a slirp4netns process (user-mode
+/// A network namespace of one task at a time, whose traffic leaves through a slirp4netns process (user-mode
 /// TCP/IP: the task gets 10.0.2.100, a gateway and a DNS forwarder, and no interface of the host), behind
-/// the <see cref="EgressFirewall"/> rules. Used once: disposing it ends slirp and releases the namespace.
+/// the <see cref="EgressFirewall"/> rules. A task ends with <see cref="TaskEnded"/>: a namespace that still
+/// has only the base rules goes back to <see cref="TaskNetworks"/> for the next task once every process of
+/// its task is gone; any other is destroyed (<see cref="Dispose"/>).
 /// </summary>
 internal sealed partial class TaskNetwork(string path, Process slirp, string rules) : IDisposable
 {
@@ -21,6 +23,25 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
 
     /// <summary>The base rules it was made with, so that one made before the host's addresses changed is not used.</summary>
     public string Rules { get; } = rules;
+
+    /// <summary>Set when an app's allow-list was loaded into it: such a namespace is never given to another task.</summary>
+    public bool Narrowed { get; set; }
+
+    /// <summary>Where a namespace that may serve another task goes when its task has ended.</summary>
+    public Action<TaskNetwork>? Recycle { get; set; }
+
+    /// <summary>Whether slirp4netns still serves it (it may have died with the task's traffic, or been killed).</summary>
+    public bool Serving => !slirp.HasExited;
+
+    /// <summary>
+    /// The end of its task. <paramref name="taskGone"/> says that no process of the task is left (its cgroup is
+    /// empty): only then may the namespace serve another task; a process left in it would share it.
+    /// </summary>
+    public void TaskEnded(bool taskGone)
+    {
+        if (taskGone && !Narrowed && Recycle is { } recycle) recycle(this);
+        else Dispose();
+    }
 
     /// <summary>
     /// Releases the namespace's file at once (so that nothing is left mounted even if the executor exits next)
@@ -68,8 +89,12 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
 
 /// <summary>
 /// Makes tasks' network namespaces, a few ahead of demand (<see cref="SandboxOptions.PreparedNetworks"/>), so
-/// that a task's start does not wait for the namespace, its rules and slirp4netns (about 20 ms together).
-/// A prepared namespace carries the rules every task gets; an app's allow-list is added when it is taken.
+/// that a task's start does not wait for the namespace, its rules and slirp4netns (about 50 ms together,
+/// docs/benchmarks.md), and keeps the ones whose task has ended for the next tasks: making and destroying
+/// a namespace per task was the largest cost of a sandboxed start. A namespace carries the rules every task
+/// gets; an app's allow-list is added when it is taken, and such a namespace is destroyed after its task.
+/// A task cannot change its namespace (it holds no capability over it), so what the next task finds there
+/// is what the executor put there.
 /// </summary>
 internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, DeniedDestinations denied, ILogger<TaskNetworks> logger)
     : IDisposable
@@ -79,6 +104,10 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
     private readonly CancellationTokenSource _stopping = new();
     private string _directory = "";
     private long _count;
+    private (string Rules, long At)? _rules;
+
+    /// <summary>The most namespaces kept idle: one per task slot, and the ones prepared ahead.</summary>
+    private int MostIdle => executor.Value.MaxConcurrentTasks + options.Value.PreparedNetworks;
 
     /// <summary>Makes and releases one namespace; returns why it could not, or null. Starts preparing ahead when it could.</summary>
     public string? Probe()
@@ -104,18 +133,23 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
     public async Task<TaskNetwork> TakeAsync(AppNetwork policy, CancellationToken ct)
     {
         var network = _ready.TryDequeue(out var prepared) ? prepared : null;
-        if (options.Value.PreparedNetworks > 0) _wanted.Release();
-        if (network is not null && network.Rules != EgressFirewall.BaseRules(denied.Current()))
+        if (_ready.Count < options.Value.PreparedNetworks) _wanted.Release();
+        if (network is not null && (network.Rules != CurrentRules() || !network.Serving))
         {
-            // An address came to (or left) the host after this namespace was made: its deny list is out of date.
+            // An address came to (or left) the host after this namespace was made (its deny list is out of
+            // date), or its slirp4netns is gone.
             network.Dispose();
             network = null;
         }
         network ??= await CreateAsync(ct);
+        network.Recycle = Recycle;
         try
         {
             if (EgressFirewall.PolicyRules(policy) is { } rules)
+            {
+                network.Narrowed = true;
                 await RunAsync(["nsenter", $"--net={network.NamespacePath}", "--", options.Value.Nft, "-f", "-"], rules, ct);
+            }
             return network;
         }
         catch
@@ -123,6 +157,26 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
             network.Dispose();
             throw;
         }
+    }
+
+    private void Recycle(TaskNetwork network)
+    {
+        if (_stopping.IsCancellationRequested || !network.Serving || _ready.Count >= MostIdle || network.Rules != CurrentRules()) network.Dispose();
+        else _ready.Enqueue(network);
+    }
+
+    /// <summary>
+    /// The base rules for the host's addresses now. Reading every interface's addresses costs more than the
+    /// rest of a start's network work, so the answer is kept for a second: an address that appears on the
+    /// host is in the rules of every namespace handed out a second later.
+    /// </summary>
+    private string CurrentRules()
+    {
+        var now = Environment.TickCount64;
+        if (_rules is { } kept && now - kept.At < 1000) return kept.Rules;
+        var rules = EgressFirewall.BaseRules(denied.Current());
+        _rules = (rules, now);
+        return rules;
     }
 
     private async Task PrepareAheadAsync()
@@ -156,7 +210,7 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
         try
         {
             // One process makes the namespace, pins it to the file and loads the rules inside it.
-            var rules = EgressFirewall.BaseRules(denied.Current());
+            var rules = CurrentRules();
             await RunAsync(["unshare", $"--net={path}", "--", options.Value.Nft, "-f", "-"], rules, ct);
             return new TaskNetwork(path, await StartSlirpAsync(path, ct), rules);
         }
