@@ -26,16 +26,25 @@ mkdir -p "$run"
 export PLATFORM_RUN_DIR="$run" PLATFORM_API_PORT="${PLATFORM_API_PORT:-18191}" PLATFORM_EXECUTOR_PORT="${PLATFORM_EXECUTOR_PORT:-18192}"
 export PLATFORM_SCHEDULER_PORT="${PLATFORM_SCHEDULER_PORT:-18193}" PLATFORM_RETENTION_PORT="${PLATFORM_RETENTION_PORT:-18194}"
 export TaskStore__Schema="$name" RabbitMq__VirtualHost="$name" Executor__WorkDirectory="$run/work"
-export TaskStore__ConnectionString="Host=127.0.0.1;Port=5432;Database=platform;Username=postgres;Password=postgres;Application Name=$name"
+# The credentials eng/setup.sh generated (no well-known password is used); this run's Api writes its own
+# admin token beside the run's logs, as it does on the first start against a new store.
+# shellcheck disable=SC1091
+. "${PLATFORM_CONFIG_DIR:-/etc/platform}/credentials"
+export TaskStore__ConnectionString="Host=127.0.0.1;Port=5432;Database=platform;Username=$PLATFORM_POSTGRES_USER;Password=$PLATFORM_POSTGRES_PASSWORD;Application Name=$name"
+export Access__AdminTokenFile="$run/admin-token"
 # The sweep runs often, so that pruning is part of the soak, not an event at its end.
 export Retention__SweepInterval="00:00:30"
 api="http://127.0.0.1:$PLATFORM_API_PORT"
-export PGPASSWORD=postgres
-sql() { psql -h 127.0.0.1 -U postgres -d platform -tAq -c "$1"; }
+export PGPASSWORD="$PLATFORM_POSTGRES_PASSWORD"
+sql() { psql -h 127.0.0.1 -U "$PLATFORM_POSTGRES_USER" -d platform -tAq -c "$1"; }
 say() { echo "$(date -u +%H:%M:%S) soak: $*"; }
 
-rabbitmqctl -q add_vhost "$name" >/dev/null
-rabbitmqctl -q set_permissions -p "$name" guest '.*' '.*' '.*' >/dev/null
+rabbitmqctl -q add_vhost "$name" </dev/null >/dev/null
+# Each service's user gets the rights eng/rabbitmq-users.tsv gives it, in this run's virtual host.
+while IFS=$'\t' read -r user configure write read; do
+  case "$user" in ''|'#'*) continue ;; esac
+  rabbitmqctl -q set_permissions -p "$name" "$user" "$configure" "$write" "$read" </dev/null >/dev/null
+done < "$root/eng/rabbitmq-users.tsv"
 
 bash "$root/eng/start-services.sh" >"$run/supervisor.out" 2>&1 &
 supervisor=$!
@@ -48,7 +57,8 @@ trap cleanup EXIT
 for i in $(seq 1 600); do grep -q "Platform is running" "$run/supervisor.out" && break; sleep 1; done
 grep -q "Platform is running" "$run/supervisor.out" || { cat "$run/supervisor.out"; exit 1; }
 
-post() { curl -s -m 10 -o "$2" -w '%{http_code}' -X POST "$api$1" -H 'content-type: application/json' -d "$3"; }
+token="$(cat "$Access__AdminTokenFile")"
+post() { curl -s -m 10 -o "$2" -w '%{http_code}' -X POST "$api$1" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$3"; }
 post /v3/apps /dev/null '{"name":"load","command":"echo $PLATFORM_TASK_ID","retention":{"max_tasks":100000}}' >/dev/null
 post /v3/apps /dev/null '{"name":"pruned","command":"true","retention":{"max_tasks":20}}' >/dev/null
 post /v3/apps /dev/null '{"name":"cron","command":"true","retention":{"max_tasks":100000}}' >/dev/null
@@ -113,7 +123,7 @@ measure >"$run/end.txt"
 set +e
 say "load stopped; waiting up to 120 s for accepted tasks to end"
 sql "create table $name.soak_accepted (id uuid primary key)" >/dev/null
-psql -h 127.0.0.1 -U postgres -d platform -q -c "\\copy $name.soak_accepted from '$run/accepted'"
+psql -h 127.0.0.1 -U "$PLATFORM_POSTGRES_USER" -d platform -q -c "\\copy $name.soak_accepted from '$run/accepted'"
 tasks="$name.mt_doc_apptask t join $name.soak_accepted a using (id)"
 count_open() { sql "select count(*) from $tasks where t.data->>'State' not in ('Succeeded','Failed')"; }
 for i in $(seq 1 24); do [ "$(count_open)" = 0 ] && break; sleep 5; done

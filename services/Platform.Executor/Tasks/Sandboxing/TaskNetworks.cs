@@ -281,7 +281,7 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
 
 /// <summary>
 /// Destinations no task may reach beyond <see cref="EgressFirewall.AlwaysDenied"/>: every address of this host
-/// (read again for each namespace, so an interface that appears later is covered), the platform's own
+/// (read again on each call: an interface that appears later is covered), the platform's own
 /// servers as this executor is configured to reach them, and <see cref="SandboxOptions.DeniedNetworks"/>.
 /// </summary>
 internal sealed class DeniedDestinations(IOptions<SandboxOptions> options, IConfiguration configuration, ILogger<DeniedDestinations> logger)
