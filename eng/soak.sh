@@ -11,6 +11,9 @@
 #                     kill = kill -9 of a random service; rabbitmq = rabbitmqctl stop_app/start_app;
 #                     postgres = pg_ctlcluster restart. The last two restart the servers for everyone using
 #                     them: leave them out on a machine whose servers others share.
+#   SOAK_SERVERS      local (default): the servers eng/setup.sh runs; containers: a PostgreSQL and a RabbitMQ
+#                     container of the soak's own (deploy/offline images, on the project's Docker engine),
+#                     so that the rabbitmq and postgres faults restart only those and no one else's
 #   SOAK_RATE         tasks per second posted (2)
 #   SOAK_REPORT       a file the report is also written to (none)
 #   PLATFORM_*_PORT   as eng/start-services.sh (defaults here 18191-18194, so a ./run.sh can run beside it)
@@ -30,20 +33,68 @@ export TaskStore__Schema="$name" RabbitMq__VirtualHost="$name" Executor__WorkDir
 # admin token beside the run's logs, as it does on the first start against a new store.
 # shellcheck disable=SC1091
 . "${PLATFORM_CONFIG_DIR:-/etc/platform}/credentials"
-export TaskStore__ConnectionString="Host=127.0.0.1;Port=5432;Database=platform;Username=$PLATFORM_POSTGRES_USER;Password=$PLATFORM_POSTGRES_PASSWORD;Application Name=$name"
 export Access__AdminTokenFile="$run/admin-token"
 # The sweep runs often, so that pruning is part of the soak, not an event at its end.
 export Retention__SweepInterval="00:00:30"
 api="http://127.0.0.1:$PLATFORM_API_PORT"
-export PGPASSWORD="$PLATFORM_POSTGRES_PASSWORD"
-sql() { psql -h 127.0.0.1 -U "$PLATFORM_POSTGRES_USER" -d platform -tAq -c "$1"; }
 say() { echo "$(date -u +%H:%M:%S) soak: $*"; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-rabbitmqctl -q add_vhost "$name" </dev/null >/dev/null
+servers="${SOAK_SERVERS:-local}"
+pg_port=5432
+case "$servers" in
+  local)
+    rmq() { rabbitmqctl "$@" </dev/null; }
+    restart_rabbitmq() { rabbitmqctl -q stop_app; sleep 10; rabbitmqctl -q start_app; }
+    restart_postgres() { pg_ctlcluster "$(ls /etc/postgresql | sort -V | tail -1)" main restart; } ;;
+  containers)
+    DOCKER_HOST="$(bash "$root/eng/docker.sh")"; export DOCKER_HOST
+    bash "$root/deploy/offline/build-images.sh" >"$run/images.log" 2>&1
+    pg_port="$(free_port)" amqp_port="$(free_port)"
+    # The same logins as on the local servers (the services read them from /etc/platform), on ports of the
+    # soak's own, with the data in named volumes: a server "restart" keeps what it stored.
+    run_postgres() {
+      docker run -d --name "$name-postgres" --label platform.soak="$name" -p "127.0.0.1:$pg_port:5432" -v "$name-pgdata:/var/lib/postgresql/data" \
+        -e POSTGRES_USER="$PLATFORM_POSTGRES_USER" -e POSTGRES_PASSWORD="$PLATFORM_POSTGRES_PASSWORD" -e POSTGRES_DB=platform \
+        platform-local/postgres:15 >/dev/null
+    }
+    run_rabbitmq() {
+      docker run -d --name "$name-rabbitmq" --hostname soak-rabbitmq --label platform.soak="$name" -p "127.0.0.1:$amqp_port:5672" \
+        -v "$name-rabbitmqdata:/var/lib/rabbitmq" \
+        -e RABBITMQ_DEFAULT_USER="$PLATFORM_RABBITMQ_ADMIN_USER" -e RABBITMQ_DEFAULT_PASS="$PLATFORM_RABBITMQ_ADMIN_PASSWORD" \
+        platform-local/rabbitmq:3.10-management >/dev/null
+    }
+    run_postgres; run_rabbitmq
+    export RabbitMq__Port="$amqp_port"
+    rmq() { docker exec "$name-rabbitmq" rabbitmqctl "$@" </dev/null; }
+    # Debian's engine has refused to start a stopped container now and then under load ("unable to find
+    # user", "tini: not found"): then the container is made again on the same volume, which is what a
+    # server restart is.
+    start_again() {
+      docker start "$1" >/dev/null 2>"$run/docker-start.err" && return 0
+      say "docker start $1 failed ($(head -c 200 "$run/docker-start.err")); making it again on its volume"
+      docker rm -f "$1" >/dev/null; "$2"
+    }
+    restart_rabbitmq() { docker stop -t 10 "$name-rabbitmq" >/dev/null; sleep 10; start_again "$name-rabbitmq" run_rabbitmq; }
+    restart_postgres() { docker stop -t 10 "$name-postgres" >/dev/null; start_again "$name-postgres" run_postgres; }
+    for _ in $(seq 1 120); do docker exec "$name-postgres" pg_isready -q -h localhost -d platform && break; sleep 1; done
+    rmq -q await_startup --timeout 120 >/dev/null
+    while IFS=$'\t' read -r user _; do
+      case "$user" in ''|'#'*) continue ;; esac
+      password_var="PLATFORM_RABBITMQ_$(echo "${user#platform-}" | tr '[:lower:]' '[:upper:]')_PASSWORD"
+      rmq -q add_user "$user" "${!password_var}" >/dev/null
+    done < "$root/eng/rabbitmq-users.tsv" ;;
+  *) echo "SOAK_SERVERS must be local or containers" >&2; exit 2 ;;
+esac
+export TaskStore__ConnectionString="Host=127.0.0.1;Port=$pg_port;Database=platform;Username=$PLATFORM_POSTGRES_USER;Password=$PLATFORM_POSTGRES_PASSWORD;Application Name=$name"
+export PGPASSWORD="$PLATFORM_POSTGRES_PASSWORD"
+sql() { psql -h 127.0.0.1 -p "$pg_port" -U "$PLATFORM_POSTGRES_USER" -d platform -tAq -c "$1"; }
+
+rmq -q add_vhost "$name" >/dev/null
 # Each service's user gets the rights eng/rabbitmq-users.tsv gives it, in this run's virtual host.
 while IFS=$'\t' read -r user configure write read; do
   case "$user" in ''|'#'*) continue ;; esac
-  rabbitmqctl -q set_permissions -p "$name" "$user" "$configure" "$write" "$read" </dev/null >/dev/null
+  rmq -q set_permissions -p "$name" "$user" "$configure" "$write" "$read" >/dev/null
 done < "$root/eng/rabbitmq-users.tsv"
 
 bash "$root/eng/start-services.sh" >"$run/supervisor.out" 2>&1 &
@@ -51,7 +102,8 @@ supervisor=$!
 cleanup() {
   kill -TERM "$supervisor" 2>/dev/null || true
   wait "$supervisor" 2>/dev/null || true
-  [ "${SOAK_KEEP:-0}" = 1 ] || { sql "drop schema if exists $name cascade" >/dev/null 2>&1 || true; rabbitmqctl -q delete_vhost "$name" >/dev/null 2>&1 || true; }
+  [ "${SOAK_KEEP:-0}" = 1 ] || { sql "drop schema if exists $name cascade" >/dev/null 2>&1 || true; rmq -q delete_vhost "$name" >/dev/null 2>&1 || true; }
+  [ "$servers" != containers ] || [ "${SOAK_KEEP:-0}" = 1 ] || { docker rm -f "$name-postgres" "$name-rabbitmq"; docker volume rm "$name-pgdata" "$name-rabbitmqdata"; } >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 for i in $(seq 1 600); do grep -q "Platform is running" "$run/supervisor.out" && break; sleep 1; done
@@ -108,9 +160,9 @@ while (( SECONDS < end )); do
       services=(Api Executor Scheduler Retention); victim=${services[$((RANDOM % 4))]}
       say "fault: kill -9 $victim"; kill -9 "$(cat "$run/$victim.pid")" 2>/dev/null || true ;;
     rabbitmq)
-      say "fault: RabbitMQ stop_app, 10 s, start_app"; rabbitmqctl -q stop_app; sleep 10; rabbitmqctl -q start_app ;;
+      say "fault: RabbitMQ stopped for 10 s ($servers)"; restart_rabbitmq ;;
     postgres)
-      say "fault: PostgreSQL restart"; pg_ctlcluster "$(ls /etc/postgresql | sort -V | tail -1)" main restart ;;
+      say "fault: PostgreSQL restart ($servers)"; restart_postgres ;;
   esac
   echo "$(date -u +%H:%M:%S) $fault ${victim:-}" >>"$run/faults"
 done
@@ -123,7 +175,7 @@ measure >"$run/end.txt"
 set +e
 say "load stopped; waiting up to 120 s for accepted tasks to end"
 sql "create table $name.soak_accepted (id uuid primary key)" >/dev/null
-psql -h 127.0.0.1 -U "$PLATFORM_POSTGRES_USER" -d platform -q -c "\\copy $name.soak_accepted from '$run/accepted'"
+psql -h 127.0.0.1 -p "$pg_port" -U "$PLATFORM_POSTGRES_USER" -d platform -q -c "\\copy $name.soak_accepted from '$run/accepted'"
 tasks="$name.mt_doc_apptask t join $name.soak_accepted a using (id)"
 count_open() { sql "select count(*) from $tasks where t.data->>'State' not in ('Succeeded','Failed')"; }
 for i in $(seq 1 24); do [ "$(count_open)" = 0 ] && break; sleep 5; done
