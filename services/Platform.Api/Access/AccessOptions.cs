@@ -42,6 +42,12 @@ public sealed class JwtOptions
     /// <summary>An OpenID Connect authority whose discovery document names the signing keys (its JWKS address).</summary>
     public string Authority { get; set; } = "";
 
+    /// <summary>
+    /// The identity provider's key set (JWKS) address, for a provider without an OpenID Connect discovery
+    /// document. HTTPS, or HTTP on a loopback address only (a sidecar or a local proxy).
+    /// </summary>
+    public string JwksUri { get; set; } = "";
+
     /// <summary>Signing keys given directly: PEM-encoded RSA or EC public keys.</summary>
     public string[] SigningKeys { get; set; } = [];
 

@@ -18,8 +18,10 @@ internal static class AccessRegistration
         builder.Services.AddOptions<AccessOptions>().Bind(builder.Configuration.GetSection(AccessOptions.Section))
             .ValidateDataAnnotations()
             .Validate(o => !o.Jwt.Enabled || o.Jwt.Audiences.Length > 0, "Access:Jwt:Audiences must name at least one audience when Access:Jwt:Issuer is set.")
-            .Validate(o => !o.Jwt.Enabled || o.Jwt.SigningKeys.Length > 0 || !string.IsNullOrWhiteSpace(o.Jwt.Authority),
-                "Access:Jwt needs SigningKeys or an Authority (whose discovery document names the signing keys) when Issuer is set.")
+            .Validate(o => !o.Jwt.Enabled || o.Jwt.SigningKeys.Length > 0 || !string.IsNullOrWhiteSpace(o.Jwt.Authority) || !string.IsNullOrWhiteSpace(o.Jwt.JwksUri),
+                "Access:Jwt needs SigningKeys, a JwksUri or an Authority (whose discovery document names the signing keys) when Issuer is set.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.Jwt.JwksUri) || JwksRetriever.Trusted(o.Jwt.JwksUri),
+                "Access:Jwt:JwksUri must be an absolute https:// address (http:// only on a loopback address).")
             .Validate(o => o.Mesh.Kind is "Istio" or "Linkerd", "Access:Mesh:Kind must be Istio or Linkerd.")
             .ValidateOnStart();
         var options = builder.Configuration.GetSection(AccessOptions.Section).Get<AccessOptions>() ?? new AccessOptions();
@@ -73,6 +75,7 @@ internal static class AccessRegistration
     {
         jwt.MapInboundClaims = false;
         if (!string.IsNullOrWhiteSpace(options.Authority)) jwt.Authority = options.Authority;
+        else if (!string.IsNullOrWhiteSpace(options.JwksUri)) jwt.ConfigurationManager = JwksRetriever.Manager(options.JwksUri);
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = options.Issuer,

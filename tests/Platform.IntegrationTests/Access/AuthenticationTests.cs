@@ -104,6 +104,67 @@ public sealed class AuthenticationTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_jwt_is_checked_against_the_key_set_at_a_configured_jwks_address_without_a_discovery_document()
+    {
+        using var rsa = RSA.Create(2048);
+        var parameters = rsa.ExportParameters(includePrivateParameters: false);
+        var jwks = JsonSerializer.Serialize(new
+        {
+            keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = "key-1", n = Base64Url(parameters.Modulus!), e = Base64Url(parameters.Exponent!) } },
+        });
+        var port = FreePort();
+        using var listener = new HttpListener { Prefixes = { $"http://127.0.0.1:{port}/" } };
+        listener.Start();
+        var served = 0;
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref served);
+                context.Response.ContentType = "application/json";
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(jwks));
+                context.Response.Close();
+            }
+        });
+        var api = await platform.StartAsync("Api",
+            ("Access__Jwt__Issuer", "https://idp.example.test"),
+            ("Access__Jwt__Audiences__0", "platform"),
+            ("Access__Jwt__JwksUri", $"http://127.0.0.1:{port}/keys.json"));
+        var space = await platform.CreateSpaceAsync();
+        var app = await platform.RegisterAppAsync(space: space);
+        (await platform.Api.PostAsJsonAsync("/v3/roles", new { type = "developer", subject = "user:carol", space })).EnsureSuccessStatusCode();
+
+        var now = DateTimeOffset.UtcNow;
+        using (var carol = platform.Client(Jwt(rsa, "https://idp.example.test", "platform", "carol", now.AddMinutes(5)), api))
+            Assert.Equal(HttpStatusCode.OK, (await carol.GetAsync($"/v3/apps/{app}")).StatusCode);
+        using var otherKey = RSA.Create(2048);
+        var forged = Jwt(otherKey, "https://idp.example.test", "platform", "carol", now.AddMinutes(5));
+        using (var forger = platform.Client(forged, api))
+            await AssertUnauthorizedAsync(await forger.GetAsync($"/v3/apps/{app}"), "signature", forged.Split('.')[1]);
+        await platform.StopAsync(api);
+
+        Assert.True(served > 0, "the key set was never fetched: the accepted token proves nothing about the JWKS address");
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task Callers_are_rate_limited_with_429_and_retry_after_and_bodies_and_unfinished_tasks_are_capped()
     {
         var api = await platform.StartAsync("Api",
