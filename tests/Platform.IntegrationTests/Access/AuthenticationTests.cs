@@ -112,33 +112,15 @@ public sealed class AuthenticationTests(PlatformFixture platform)
         {
             keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = "key-1", n = Base64Url(parameters.Modulus!), e = Base64Url(parameters.Exponent!) } },
         });
-        var port = FreePort();
-        using var listener = new HttpListener { Prefixes = { $"http://127.0.0.1:{port}/" } };
-        listener.Start();
-        var served = 0;
-        _ = Task.Run(async () =>
+        using var identityProvider = new LoopbackHttpServer(async context =>
         {
-            while (listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-                Interlocked.Increment(ref served);
-                context.Response.ContentType = "application/json";
-                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(jwks));
-                context.Response.Close();
-            }
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(jwks));
         });
         var api = await platform.StartAsync("Api",
             ("Access__Jwt__Issuer", "https://idp.example.test"),
             ("Access__Jwt__Audiences__0", "platform"),
-            ("Access__Jwt__JwksUri", $"http://127.0.0.1:{port}/keys.json"));
+            ("Access__Jwt__JwksUri", $"{identityProvider.Url}/keys.json"));
         var space = await platform.CreateSpaceAsync();
         var app = await platform.RegisterAppAsync(space: space);
         (await platform.Api.PostAsJsonAsync("/v3/roles", new { type = "developer", subject = "user:carol", space })).EnsureSuccessStatusCode();
@@ -152,17 +134,10 @@ public sealed class AuthenticationTests(PlatformFixture platform)
             await AssertUnauthorizedAsync(await forger.GetAsync($"/v3/apps/{app}"), "signature", forged.Split('.')[1]);
         await platform.StopAsync(api);
 
-        Assert.True(served > 0, "the key set was never fetched: the accepted token proves nothing about the JWKS address");
+        Assert.True(identityProvider.Requests > 0, "the key set was never fetched: the accepted token proves nothing about the JWKS address");
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Callers_are_rate_limited_with_429_and_retry_after_and_bodies_and_unfinished_tasks_are_capped()
@@ -223,14 +198,13 @@ public sealed class AuthenticationTests(PlatformFixture platform)
     /// <summary>An RS256 JWT, written by hand so the test needs no token library.</summary>
     private static string Jwt(RSA key, string issuer, string audience, string subject, DateTimeOffset expires)
     {
-        static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var header = Encode(JsonSerializer.SerializeToUtf8Bytes(new { alg = "RS256", typ = "JWT" }));
-        var payload = Encode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { alg = "RS256", typ = "JWT" }));
+        var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["iss"] = issuer, ["aud"] = audience, ["sub"] = subject,
             ["exp"] = expires.ToUnixTimeSeconds(), ["nbf"] = expires.AddMinutes(-30).ToUnixTimeSeconds(), ["iat"] = expires.AddMinutes(-30).ToUnixTimeSeconds(),
         }));
         var signature = key.SignData(Encoding.ASCII.GetBytes($"{header}.{payload}"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return $"{header}.{payload}.{Encode(signature)}";
+        return $"{header}.{payload}.{Base64Url(signature)}";
     }
 }

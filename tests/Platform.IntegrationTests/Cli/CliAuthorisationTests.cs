@@ -1,5 +1,5 @@
-using System.Net;
 using System.Text;
+using Platform.IntegrationTests.Infrastructure;
 using Xunit;
 
 namespace Platform.IntegrationTests.Cli;
@@ -32,40 +32,21 @@ public sealed class CliAuthorisationTests : IDisposable
 
     private sealed class StandInApi : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly LoopbackHttpServer _server;
 
-        public StandInApi(int status, string detail)
-        {
-            var port = Infrastructure.ServiceProcess.FreePort();
-            Url = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Url + "/");
-            _listener.Start();
-            _ = Task.Run(async () =>
+        public StandInApi(int status, string detail) =>
+            _server = new LoopbackHttpServer(async context =>
             {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try
-                    {
-                        context = await _listener.GetContextAsync();
-                    }
-                    catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-                    {
-                        return;
-                    }
-                    Authorization = context.Request.Headers["Authorization"];
-                    var body = Encoding.UTF8.GetBytes($$"""{"type":"about:blank","title":"Refused.","status":{{status}},"detail":"{{detail}}"}""");
-                    context.Response.StatusCode = status;
-                    context.Response.ContentType = "application/problem+json";
-                    await context.Response.OutputStream.WriteAsync(body);
-                    context.Response.Close();
-                }
+                Authorization = context.Request.Headers["Authorization"];
+                var body = Encoding.UTF8.GetBytes($$"""{"type":"about:blank","title":"Refused.","status":{{status}},"detail":"{{detail}}"}""");
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "application/problem+json";
+                await context.Response.OutputStream.WriteAsync(body);
             });
-        }
 
-        public string Url { get; }
+        public string Url => _server.Url;
         public string? Authorization { get; private set; }
 
-        public void Dispose() => _listener.Close();
+        public void Dispose() => _server.Dispose();
     }
 }
