@@ -1,6 +1,5 @@
 using Marten;
-using MassTransit;
-using Platform.Api.Tasks.Cancelling;
+using Platform.Cancelling;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
@@ -12,7 +11,7 @@ namespace Platform.Api.Apps;
 /// because a running task's history is never deleted from under it.
 /// </summary>
 internal sealed class AppDeletion(
-    IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, ILogger<AppDeletion> logger)
+    IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, ILogger<AppDeletion> logger)
 {
     public const string DeletedReason = "task was terminated because its app was deleted";
     private const int Batch = 1000;
@@ -29,12 +28,7 @@ internal sealed class AppDeletion(
             if (unfinished.Count > 0)
             {
                 if (!force) return Result.HasUnfinishedTasks;
-                foreach (var task in unfinished)
-                {
-                    var outcome = await cancellation.RequestAsync(task.Id, DeletedReason, ct);
-                    if (outcome.Task is not null && outcome.Decision is { Refusal: null })
-                        await CancelTaskEndpoint.PublishAsync(outcome, bus, outcome.Task.TerminationGracePeriodSeconds, ct);
-                }
+                foreach (var task in unfinished) await cancellation.CancelAsync(task.Id, DeletedReason, ct);
                 var grace = unfinished.Max(t => t.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds);
                 if (!await WaitUntilEndedAsync(name, TimeSpan.FromSeconds(grace) + WaitBeyondGrace, ct)) return Result.TasksDidNotEnd;
             }

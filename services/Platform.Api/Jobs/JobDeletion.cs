@@ -1,9 +1,8 @@
 using Marten;
-using MassTransit;
 using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
-using Platform.Api.Tasks.Cancelling;
+using Platform.Cancelling;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
 
@@ -25,7 +24,7 @@ internal static class JobDeletion
     private const int GracePeriodSeconds = 0;
 
     public static async Task<IResult> Delete(
-        string job, Caller caller, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes,
+        string job, Caller caller, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, JobChanges changes,
         TimeProvider clock, CancellationToken ct)
     {
         await using (var session = store.LightweightSession())
@@ -53,12 +52,7 @@ internal static class JobDeletion
                 tasks = (await session.Query<AppTask>().Where(t => t.Job == job).ToListAsync(ct)).ToList();
             var unfinished = tasks.Where(t => !t.State.IsTerminal()).ToList();
             if (unfinished.Count == 0) break;
-            foreach (var task in unfinished.Where(t => asked.Add(t.Id)))
-            {
-                var outcome = await cancellation.RequestAsync(task.Id, reason, ct);
-                if (outcome is { Task: not null, Decision.Refusal: null })
-                    await CancelTaskEndpoint.PublishAsync(outcome, bus, GracePeriodSeconds, ct);
-            }
+            foreach (var task in unfinished.Where(t => asked.Add(t.Id))) await cancellation.CancelAsync(task.Id, reason, ct, GracePeriodSeconds);
             if (clock.GetUtcNow() > deadline)
                 return Problems.Conflict(
                     $"{unfinished.Count} task(s) of job '{job}' did not end within {WaitForTasks.TotalSeconds:0} s. " +

@@ -5,6 +5,7 @@ using Marten;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Cancelling;
 using Platform.Contracts;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
@@ -311,8 +312,7 @@ internal sealed class OccurrenceFirer(
 
     private async Task ReplaceAsync(Guid taskId, string reason, CancellationToken ct)
     {
-        var outcome = await cancellation.RequestAsync(taskId, reason, ct);
-        foreach (var message in TaskMessages.Cancelled(outcome, outcome.Task?.TerminationGracePeriodSeconds)) await bus.Publish(message, ct);
+        await cancellation.CancelAsync(taskId, reason, ct);
     }
 
     /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>
