@@ -10,6 +10,9 @@ namespace Platform.TaskStore.Jobs;
 /// that already holds the job's row (and the schedule's) FOR SHARE, having checked its state. So a suspend,
 /// a schedule's removal or a job's deletion (each an update of those rows) either waits for an in-flight
 /// task creation to commit, and then sees its task, or comes first and prevents it; no task slips in after.
+/// A firing of a Forbid or Replace job holds the job's row exclusively instead, so that two firings of one
+/// job (two schedules due in the same instant, on one Scheduler or two) take turns, and the second decides
+/// on the task the first started.
 /// </summary>
 public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
@@ -18,6 +21,13 @@ public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, 
          select 1 from {options.Value.Schema}.mt_doc_job j, {options.Value.Schema}.mt_doc_jobschedule s
          where j.id = $1 and s.id = $2 and j.data ->> 'State' = 'Active'
          for share
+         """;
+
+    private readonly string _activeScheduleExclusive =
+        $"""
+         select 1 from {options.Value.Schema}.mt_doc_job j, {options.Value.Schema}.mt_doc_jobschedule s
+         where j.id = $1 and s.id = $2 and j.data ->> 'State' = 'Active'
+         for no key update of j for share of s
          """;
 
     private readonly string _activeSchedules =
@@ -31,9 +41,12 @@ public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, 
     private readonly string _notDeleting =
         $"select 1 from {options.Value.Schema}.mt_doc_job j where j.id = $1 and j.data ->> 'State' <> 'Deleting' for share";
 
-    /// <summary>For a scheduled run: null when the job is not active or the schedule is gone.</summary>
-    public async Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, CancellationToken ct) =>
-        (await OpenAsync(_activeSchedule, [job, scheduleId], ct))?.Session;
+    /// <summary>
+    /// For a scheduled run: null when the job is not active or the schedule is gone. <paramref name="exclusive"/>
+    /// holds the job's row against every other firing of the job until the transaction ends.
+    /// </summary>
+    public async Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, bool exclusive, CancellationToken ct) =>
+        (await OpenAsync(exclusive ? _activeScheduleExclusive : _activeSchedule, [job, scheduleId], ct))?.Session;
 
     /// <summary>
     /// For scheduled runs of several schedules in one transaction: the session and which of the schedules
