@@ -58,6 +58,7 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
+        builder.Services.AddSingleton<FinishedTasks>();
         builder.Services.AddSingleton<ExecutorLeases>();
         builder.Services.AddSingleton<JobGuard>();
         builder.Services.AddSingleton<JobChanges>();
