@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Retention.Telemetry;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// One prune of one app: read its finished tasks, let <see cref="RetentionPolicy"/> choose, delete the
@@ -29,15 +29,10 @@ public sealed class AppPruner(
     TaskLogStore logs,
     IOptions<RetentionOptions> options,
     IOptions<TaskStoreOptions> storeOptions,
+    RetentionTelemetry telemetry,
     TimeProvider clock,
     ILogger<AppPruner> logger)
 {
-    private static readonly Meter Meter = new(ServiceDefaultsRegistration.TelemetryName);
-    private static readonly Counter<long> TasksDeleted = Meter.CreateCounter<long>(
-        "platform.retention.tasks_deleted", unit: "{task}", description: "Tasks deleted by retention, with their streams and logs");
-
-    private static readonly string Replica = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
-
     // How far back from its previous trim of an app a replica trims again: a task's end time comes from its
     // executor's clock, and its final event may be appended a moment after that time.
     private static readonly TimeSpan TrimOverlap = TimeSpan.FromMinutes(5);
@@ -90,7 +85,7 @@ public sealed class AppPruner(
             {
                 var removed = (await deletion.DeleteAsync(batch, token)).Count;
                 Interlocked.Add(ref deleted, removed);
-                TasksDeleted.Add(removed, new KeyValuePair<string, object?>("app.name", app));
+                telemetry.Deleted(app, removed);
             });
             if (limits.MaxLogBytes is { } maxLogBytes)
             {
@@ -118,7 +113,7 @@ public sealed class AppPruner(
             Reason = reason,
             Deleted = deleted,
             LogLinesTrimmed = trimmed,
-            Replica = Replica,
+            Replica = ServiceDefaultsRegistration.ReplicaName,
             StartedAt = startedAt,
             ElapsedMs = elapsed.TotalMilliseconds,
         });

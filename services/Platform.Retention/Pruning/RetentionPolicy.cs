@@ -1,6 +1,6 @@
 using Platform.TaskStore.Tasks;
 
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// Which of an app's finished tasks go: every one past the newest <see cref="RetentionLimits.MaxTasks"/>
