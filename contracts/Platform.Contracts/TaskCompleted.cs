@@ -1,8 +1,10 @@
 namespace Platform.Contracts;
 
 /// <summary>
-/// Event: a task reached a terminal state, <c>SUCCEEDED</c> or <c>FAILED</c>. Published by the Executor,
-/// exactly once per task that started.
+/// Event: a task that started reached a terminal state, <c>SUCCEEDED</c> or <c>FAILED</c>. Published once
+/// per task that started: by the Executor that ran it, or, when that executor was lost, by whichever
+/// worker service (Executor, Scheduler, Retention) recorded the task's failure. A task cancelled while
+/// pending never started and has none (see <see cref="TaskTerminated"/>).
 /// </summary>
 public sealed record TaskCompleted
 {

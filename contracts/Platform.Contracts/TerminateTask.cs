@@ -1,8 +1,9 @@
 namespace Platform.Contracts;
 
 /// <summary>
-/// Command: end a running task. Published by the Api; every executor receives it (fan-out), and the one
-/// running the task sends SIGTERM to its process tree, then SIGKILL after the grace period.
+/// Command: end a running task. Published by the Api (a cancel, an app's or a job's deletion) and by the
+/// Scheduler (a Job's Replace policy), after the cancel is recorded; every executor receives it (fan-out),
+/// and the one running the task sends SIGTERM to its process tree, then SIGKILL after the grace period.
 /// </summary>
 public sealed record TerminateTask
 {

@@ -9,7 +9,7 @@ using Platform.Api.Http;
 using Platform.Api.Jobs;
 using Platform.Api.OpenApi;
 using Platform.Api.Tasks;
-using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Deleting;
 using Platform.Api.Tasks.Dispatching;
 using Platform.Api.Telemetry;
 using Platform.TaskStore.Apps;
@@ -37,6 +37,7 @@ internal static class ApiRegistration
         builder.Services.AddOptions<AppDefaultsOptions>().Bind(builder.Configuration.GetSection(AppDefaultsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
         builder.Services.AddScoped<AppDeletion>();
+        builder.Services.AddSingleton<OwnedTaskDeletion>();
         builder.Services.AddSingleton<UnfinishedTaskLimits>();
         builder.AddAccess();
         builder.AddSecretKeyRing();

@@ -1,4 +1,5 @@
 using Platform.Api;
+using Platform.Cancelling;
 using Platform.Messaging;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTaskStore();
 builder.AddPlatformBus("api");
+builder.AddTaskCancelling();
 builder.AddApi();
 
 var app = builder.Build();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Platform.ServiceDefaults;
 
 namespace Platform.Executor;
 
@@ -9,7 +10,7 @@ public sealed class ExecutorOptions
 
     /// <summary>This instance's name, recorded on every task it claims. Must be unique among running executors.</summary>
     [Required]
-    public string Name { get; set; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+    public string Name { get; set; } = ServiceDefaultsRegistration.ReplicaName;
 
     /// <summary>How many task processes may run at once on this instance.</summary>
     [Range(1, 1024)]

@@ -7,9 +7,6 @@ namespace Platform.Messaging;
 
 public static class BusRegistration
 {
-    /// <summary>The ActivitySource and Meter name of the platform's own telemetry (ServiceDefaults adds it to OpenTelemetry).</summary>
-    internal const string TelemetryName = "Platform";
-
     /// <summary>
     /// MassTransit over RabbitMQ with the platform's conventions: queues prefixed with the service's name
     /// (so two services never share a queue by accident), fixed exchange names for the contracts, durable

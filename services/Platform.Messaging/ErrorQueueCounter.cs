@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using MassTransit;
+using Platform.ServiceDefaults;
 
 namespace Platform.Messaging;
 
@@ -14,7 +15,7 @@ public sealed class ErrorQueueCounter : IFilter<ExceptionReceiveContext>
 
     public ErrorQueueCounter(IMeterFactory meters)
     {
-        _errorQueued = meters.Create(BusRegistration.TelemetryName).CreateCounter<long>(
+        _errorQueued = meters.Create(ServiceDefaultsRegistration.TelemetryName).CreateCounter<long>(
             "platform.messages.error_queued", "{message}", "Messages moved to an error queue after every retry failed.");
     }
 

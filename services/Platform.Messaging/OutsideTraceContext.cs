@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MassTransit;
+using Platform.ServiceDefaults;
 
 namespace Platform.Messaging;
 
@@ -17,7 +18,7 @@ public sealed class OutsideTraceContext : IFilter<ConsumeContext>
     private const string TraceParent = "traceparent";
     private const string TraceState = "tracestate";
 
-    private static readonly ActivitySource Source = new(BusRegistration.TelemetryName);
+    private static readonly ActivitySource Source = new(ServiceDefaultsRegistration.TelemetryName);
 
     public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
     {

@@ -67,10 +67,7 @@ public sealed class LostTaskReaper
         _logger.LogWarning("Task {TaskId} failed: {Reason}", orphan.TaskId, reason);
         try
         {
-            await _bus.Publish(new TaskCompleted
-            {
-                TaskId = orphan.TaskId, App = orphan.App, Succeeded = false, FailureReason = reason, Executor = orphan.Executor, CompletedAt = now,
-            }, ct);
+            await _bus.Publish(TaskMessages.Completed(orphan.TaskId, orphan.App, exitCode: null, reason, orphan.Executor, now), ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -2,7 +2,7 @@ using MassTransit;
 using Platform.Messaging;
 using Platform.Reaping;
 using Platform.Retention;
-using Platform.Retention.Retention.Pruning;
+using Platform.Retention.Pruning;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 

@@ -1,7 +1,6 @@
 using Marten;
-using Platform.Retention.Retention;
-using Platform.Retention.Retention.Pruning;
-using Platform.Retention.Retention.Sweeping;
+using Platform.Retention.Pruning;
+using Platform.Retention.Sweeping;
 using Platform.Retention.Telemetry;
 
 namespace Platform.Retention;

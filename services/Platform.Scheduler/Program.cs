@@ -1,3 +1,4 @@
+using Platform.Cancelling;
 using Platform.Messaging;
 using Platform.Reaping;
 using Platform.Scheduler;
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTaskStore();
 builder.AddPlatformBus("scheduler");
+builder.AddTaskCancelling();
 builder.AddScheduler();
 builder.AddLostTaskReaping();
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Platform.ServiceDefaults;
 
 namespace Platform.Scheduler;
 
@@ -9,7 +10,7 @@ public sealed class SchedulerOptions
 
     /// <summary>This instance's name, recorded on every occurrence it handles.</summary>
     [Required]
-    public string Name { get; set; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+    public string Name { get; set; } = ServiceDefaultsRegistration.ReplicaName;
 
     /// <summary>
     /// A full reload of jobs and schedules at least this often. Changes made through the Api arrive at once

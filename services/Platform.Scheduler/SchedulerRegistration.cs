@@ -1,4 +1,5 @@
 using Platform.Scheduler.Jobs.Scheduling;
+using Platform.Scheduler.Telemetry;
 
 namespace Platform.Scheduler;
 
@@ -13,7 +14,9 @@ internal static class SchedulerRegistration
         if (builder.Configuration.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>()?.ClockStart is { } start)
             builder.Services.AddSingleton<TimeProvider>(new ShiftedClock(start));
         builder.Services.AddSingleton<ReloadSignal>();
+        builder.Services.AddSingleton<SchedulerTelemetry>();
         builder.Services.AddSingleton<OccurrenceFirer>();
+        builder.Services.AddSingleton<FiringWarmUp>();
         builder.Services.AddHostedService<JobChangeListener>();
         builder.Services.AddHostedService<JobScheduler>();
         return builder;

@@ -23,6 +23,12 @@ public static class ServiceDefaultsRegistration
     /// <summary>The ActivitySource and Meter name every Platform service writes its own spans and metrics to.</summary>
     public const string TelemetryName = "Platform";
 
+    /// <summary>
+    /// This process's name among replicas when none is configured (host and pid): what a Scheduler records on
+    /// its occurrences, an Executor claims and leases under, and Retention records on its runs.
+    /// </summary>
+    public static readonly string ReplicaName = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformCredentials();

@@ -58,8 +58,8 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
+        builder.Services.AddSingleton<FinishedTasks>();
         builder.Services.AddSingleton<ExecutorLeases>();
-        builder.Services.AddSingleton<TaskCancellation>();
         builder.Services.AddSingleton<JobGuard>();
         builder.Services.AddSingleton<JobChanges>();
         // Bounded, so that a probe during an outage answers in time instead of waiting for a connect timeout.

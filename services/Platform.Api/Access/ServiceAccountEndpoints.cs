@@ -42,8 +42,7 @@ internal static class ServiceAccountEndpoints
     private static async Task<IResult> Create(CreateAccount request, Caller caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         if (caller.RefuseUnlessAdmin() is { } refused) return refused;
-        if (string.IsNullOrWhiteSpace(request.Name) || !AppEndpoints.NamePattern().IsMatch(request.Name))
-            return Problems.Invalid("name", "name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit.");
+        if (!ResourceNames.IsValid(request.Name)) return Problems.Invalid("name", ResourceNames.Rule);
         if (request.RabbitmqUser is { } user && await session.Query<ServiceAccount>().AnyAsync(a => a.RabbitMqUser == user, ct))
             return Problems.Conflict($"RabbitMQ user '{user}' is already mapped to another service account.");
         var account = new ServiceAccount { Name = request.Name, RabbitMqUser = request.RabbitmqUser, CreatedAt = clock.GetUtcNow(), CreatedBy = caller.Subject };

@@ -33,8 +33,7 @@ internal static class SpaceEndpoints
     private static async Task<IResult> Create(CreateSpace request, Caller caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         if (caller.RefuseUnlessAdmin() is { } refused) return refused;
-        if (string.IsNullOrWhiteSpace(request.Name) || !AppEndpoints.NamePattern().IsMatch(request.Name))
-            return Problems.Invalid("name", "name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit.");
+        if (!ResourceNames.IsValid(request.Name)) return Problems.Invalid("name", ResourceNames.Rule);
         var space = new Space { Name = request.Name, AuditorsReadLogs = request.AuditorsReadLogs ?? false, CreatedAt = clock.GetUtcNow(), CreatedBy = caller.Subject };
         return await Creation.InsertAsync(session, space, $"A space named '{space.Name}' already exists.",
             () => TypedResults.Created($"/v3/spaces/{space.Name}", SpaceResource.From(space, caller)), ct);

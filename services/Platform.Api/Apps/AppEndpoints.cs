@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -11,7 +10,7 @@ using Platform.TaskStore.Tasks;
 namespace Platform.Api.Apps;
 
 /// <summary>Registering, changing, reading and deleting apps: <c>/v3/apps</c>.</summary>
-internal static partial class AppEndpoints
+internal static class AppEndpoints
 {
     public sealed record RegisterApp(
         string? Name, string? Command, Dictionary<string, string>? Env, int? MemoryInMb, int? DiskInMb,
@@ -44,10 +43,7 @@ internal static partial class AppEndpoints
     public static Dictionary<string, string[]> Validate(RegisterApp request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Name))
-            errors["name"] = ["name is required."];
-        else if (!NamePattern().IsMatch(request.Name))
-            errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
+        if (ResourceNames.Problem(request.Name) is { } problem) errors["name"] = [problem];
         ValidateSettings(errors, request.Command, request.MemoryInMb, request.DiskInMb, request.Env?.Keys, request.SecretEnv?.Keys, request.TaskMaxAttempts, request.Retention);
         ValidateSandbox(errors, request.PidsLimit, request.Network);
         return errors;
@@ -174,7 +170,4 @@ internal static partial class AppEndpoints
             AppDeletion.Result.TasksDidNotEnd => Problems.Conflict($"App '{name}' still has tasks that did not end after being terminated; try again."),
             _ => TypedResults.NoContent(),
         };
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
-    internal static partial Regex NamePattern();
 }

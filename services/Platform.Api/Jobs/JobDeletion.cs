@@ -1,9 +1,8 @@
 using Marten;
-using MassTransit;
 using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
-using Platform.Api.Tasks.Cancelling;
+using Platform.Api.Tasks.Deleting;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
 
@@ -12,8 +11,8 @@ namespace Platform.Api.Jobs;
 /// <summary>
 /// <c>DELETE /v3/jobs/{job}</c>: the job and everything of it. First the job is marked deleting, so that
 /// nothing fires or runs from it again (<see cref="JobGuard"/> makes that exact); then its unfinished tasks
-/// are force-terminated and awaited; then its tasks with their streams and logs are deleted
-/// (<see cref="TaskDeletion"/>), and last the job, its schedules and its occurrences. 204 when all is gone.
+/// are force-terminated and awaited, and its tasks deleted with their streams and logs, as an app's are
+/// (<see cref="OwnedTaskDeletion"/>); last the job, its schedules and its occurrences. 204 when all is gone.
 /// If a task does not end within <see cref="WaitForTasks"/>, 409: the job stays deleting (it never fires)
 /// and a second DELETE finishes the work.
 /// </summary>
@@ -25,8 +24,7 @@ internal static class JobDeletion
     private const int GracePeriodSeconds = 0;
 
     public static async Task<IResult> Delete(
-        string job, Caller caller, IDocumentStore store, TaskCancellation cancellation, TaskDeletion deletion, IPublishEndpoint bus, JobChanges changes,
-        TimeProvider clock, CancellationToken ct)
+        string job, Caller caller, IDocumentStore store, OwnedTaskDeletion tasks, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         await using (var session = store.LightweightSession())
         {
@@ -43,30 +41,12 @@ internal static class JobDeletion
             }
         }
 
-        var reason = $"job {job} was deleted";
-        var asked = new HashSet<Guid>();
-        var deadline = clock.GetUtcNow() + WaitForTasks;
-        List<AppTask> tasks;
-        while (true)
-        {
-            await using (var session = store.QuerySession())
-                tasks = (await session.Query<AppTask>().Where(t => t.Job == job).ToListAsync(ct)).ToList();
-            var unfinished = tasks.Where(t => !t.State.IsTerminal()).ToList();
-            if (unfinished.Count == 0) break;
-            foreach (var task in unfinished.Where(t => asked.Add(t.Id)))
-            {
-                var outcome = await cancellation.RequestAsync(task.Id, reason, ct);
-                if (outcome is { Task: not null, Decision.Refusal: null })
-                    await CancelTaskEndpoint.PublishAsync(outcome, bus, GracePeriodSeconds, ct);
-            }
-            if (clock.GetUtcNow() > deadline)
-                return Problems.Conflict(
-                    $"{unfinished.Count} task(s) of job '{job}' did not end within {WaitForTasks.TotalSeconds:0} s. " +
-                    $"The job is suspended for deletion and never fires; DELETE /v3/jobs/{job} again to finish.");
-            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
-        }
-
-        await deletion.DeleteAsync(tasks.Select(t => t.Id).ToList(), ct);
+        var unfinished = await tasks.EndAllAsync(t => t.Job == job, $"job {job} was deleted", GracePeriodSeconds, WaitForTasks, ct);
+        if (unfinished > 0)
+            return Problems.Conflict(
+                $"{unfinished} task(s) of job '{job}' did not end within {WaitForTasks.TotalSeconds:0} s. " +
+                $"The job is suspended for deletion and never fires; DELETE /v3/jobs/{job} again to finish.");
+        await tasks.DeleteEndedAsync(t => t.Job == job, ct);
         await using (var session = store.LightweightSession())
         {
             session.DeleteWhere<JobOccurrence>(o => o.Job == job);

@@ -1,4 +1,5 @@
 using Platform.Api.Apps;
+using Platform.Api.Http;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -13,10 +14,7 @@ internal static class JobRules
 
     public static void ValidateName(string? name, Dictionary<string, string[]> errors)
     {
-        if (string.IsNullOrWhiteSpace(name))
-            errors["name"] = ["name is required."];
-        else if (!AppEndpoints.NamePattern().IsMatch(name))
-            errors["name"] = ["name must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit."];
+        if (ResourceNames.Problem(name) is { } problem) errors["name"] = [problem];
     }
 
     /// <summary>Field errors of a job as it would be stored, checked against its app.</summary>

@@ -1,19 +1,26 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Platform.ServiceDefaults;
 
 namespace Platform.Retention.Telemetry;
 
 /// <summary>
-/// The prune span. A prune runs later than the completions that triggered it and deletes tasks of many
+/// What Retention reports: the tasks it deleted (<c>platform.retention.tasks_deleted</c>), and the prune
+/// span. A prune runs later than the completions that triggered it and deletes tasks of many
 /// traces, so it is not a child of any of them: it starts a trace of its own and links to the traces of
 /// the completions that marked its app (at most <see cref="MaxLinks"/> per prune), so that a task's trace
 /// in a dashboard leads to the deletion it caused.
 /// </summary>
-public sealed class RetentionTelemetry
+public sealed class RetentionTelemetry(IMeterFactory meters)
 {
     private const int MaxLinks = 32;
     private static readonly ActivitySource Source = new(ServiceDefaultsRegistration.TelemetryName);
+
+    private readonly Counter<long> _tasksDeleted = meters.Create(ServiceDefaultsRegistration.TelemetryName).CreateCounter<long>(
+        "platform.retention.tasks_deleted", unit: "{task}", description: "Tasks deleted by retention, with their streams and logs");
+
+    public void Deleted(string app, int count) => _tasksDeleted.Add(count, new KeyValuePair<string, object?>(TelemetryTags.AppName, app));
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<ActivityContext>> _triggers = new();
 

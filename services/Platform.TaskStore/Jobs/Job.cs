@@ -7,6 +7,9 @@ namespace Platform.TaskStore.Jobs;
 /// </summary>
 public sealed class Job
 {
+    /// <summary>Marten's table for these documents, for the few queries written in SQL.</summary>
+    public const string TableName = "mt_doc_job";
+
     public string Name { get; set; } = "";
     public string App { get; set; } = "";
 

@@ -10,41 +10,48 @@ namespace Platform.TaskStore.Jobs;
 /// that already holds the job's row (and the schedule's) FOR SHARE, having checked its state. So a suspend,
 /// a schedule's removal or a job's deletion (each an update of those rows) either waits for an in-flight
 /// task creation to commit, and then sees its task, or comes first and prevents it; no task slips in after.
+/// A firing of a Forbid or Replace job holds the job's row exclusively instead, so that two firings of one
+/// job (two schedules due in the same instant, on one Scheduler or two) take turns, and the second decides
+/// on the task the first started.
 /// </summary>
 public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
-    private readonly string _activeSchedule =
+    private static readonly string JobIsActive = DocumentFields.Is("j", nameof(Job.State), JobState.Active);
+
+    private readonly string _jobs = $"{options.Value.Schema}.{Job.TableName}";
+    private readonly string _schedules = $"{options.Value.Schema}.{JobSchedule.TableName}";
+
+    private string ActiveSchedule(string locking) =>
+        $"select 1 from {_jobs} j, {_schedules} s where j.id = $1 and s.id = $2 and {JobIsActive} {locking}";
+
+    private string ActiveSchedules =>
         $"""
-         select 1 from {options.Value.Schema}.mt_doc_job j, {options.Value.Schema}.mt_doc_jobschedule s
-         where j.id = $1 and s.id = $2 and j.data ->> 'State' = 'Active'
+         select s.id from {_schedules} s
+         join {_jobs} j on j.id = {DocumentFields.Text("s", nameof(JobSchedule.Job))}
+         where s.id = any($1) and {JobIsActive}
          for share
          """;
 
-    private readonly string _activeSchedules =
-        $"""
-         select s.id from {options.Value.Schema}.mt_doc_jobschedule s
-         join {options.Value.Schema}.mt_doc_job j on j.id = s.data ->> 'Job'
-         where s.id = any($1) and j.data ->> 'State' = 'Active'
-         for share
-         """;
+    private string NotDeleting =>
+        $"select 1 from {_jobs} j where j.id = $1 and {DocumentFields.IsNot("j", nameof(Job.State), JobState.Deleting)} for share";
 
-    private readonly string _notDeleting =
-        $"select 1 from {options.Value.Schema}.mt_doc_job j where j.id = $1 and j.data ->> 'State' <> 'Deleting' for share";
-
-    /// <summary>For a scheduled run: null when the job is not active or the schedule is gone.</summary>
-    public async Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, CancellationToken ct) =>
-        (await OpenAsync(_activeSchedule, [job, scheduleId], ct))?.Session;
+    /// <summary>
+    /// For a scheduled run: null when the job is not active or the schedule is gone. <paramref name="exclusive"/>
+    /// holds the job's row against every other firing of the job until the transaction ends.
+    /// </summary>
+    public async Task<GuardedSession?> WhileScheduledAsync(string job, Guid scheduleId, bool exclusive, CancellationToken ct) =>
+        (await OpenAsync(ActiveSchedule(exclusive ? "for no key update of j for share of s" : "for share"), [job, scheduleId], ct))?.Session;
 
     /// <summary>
     /// For scheduled runs of several schedules in one transaction: the session and which of the schedules
     /// are still there with their job active (those rows held); null when none is.
     /// </summary>
     public async Task<(GuardedSession Session, HashSet<Guid> Active)?> WhileSchedulesActiveAsync(IReadOnlyCollection<Guid> scheduleIds, CancellationToken ct) =>
-        await OpenAsync(_activeSchedules, [scheduleIds.ToArray()], ct) is { } held ? (held.Session, held.Rows.Cast<Guid>().ToHashSet()) : null;
+        await OpenAsync(ActiveSchedules, [scheduleIds.ToArray()], ct) is { } held ? (held.Session, held.Rows.Cast<Guid>().ToHashSet()) : null;
 
     /// <summary>For an ad hoc run: null when the job is gone or being deleted.</summary>
     public async Task<GuardedSession?> WhileNotDeletingAsync(string job, CancellationToken ct) =>
-        (await OpenAsync(_notDeleting, [job], ct))?.Session;
+        (await OpenAsync(NotDeleting, [job], ct))?.Session;
 
     /// <summary>Runs the guard query in a new transaction; null (and nothing held) when it found no row.</summary>
     private async Task<(GuardedSession Session, List<object> Rows)?> OpenAsync(string sql, object[] parameters, CancellationToken ct)

@@ -6,6 +6,9 @@ namespace Platform.TaskStore.Jobs;
 /// </summary>
 public sealed class JobSchedule
 {
+    /// <summary>Marten's table for these documents, for the few queries written in SQL.</summary>
+    public const string TableName = "mt_doc_jobschedule";
+
     public Guid Id { get; set; }
     public string Job { get; set; } = "";
 

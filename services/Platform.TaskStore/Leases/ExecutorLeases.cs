@@ -21,6 +21,10 @@ public sealed class ExecutorLeases(NpgsqlDataSource dataSource, IOptions<TaskSto
     private readonly string _table = $"{options.Value.Schema}.{ExecutorLeaseTable.Name}";
     private readonly string _tasks = $"{options.Value.Schema}.{AppTask.TableName}";
 
+    private static readonly string TaskApp = DocumentFields.Text("t", nameof(AppTask.App));
+    private static readonly string TaskExecutor = DocumentFields.Text("t", nameof(AppTask.Executor));
+    private static readonly string OnAnExecutor = DocumentFields.OneOf("t", nameof(AppTask.State), TaskState.Running, TaskState.Canceling);
+
     // Leases written before expires_at existed are read as this long.
     private const string FormerLease = "interval '15 seconds'";
 
@@ -53,9 +57,9 @@ public sealed class ExecutorLeases(NpgsqlDataSource dataSource, IOptions<TaskSto
     {
         await using var command = dataSource.CreateCommand(
             $"""
-             select t.id, t.data ->> 'App', t.data ->> 'Executor', l.renewed_at, coalesce(l.expires_at - l.renewed_at, {FormerLease})
-             from {_tasks} t left join {_table} l on l.executor = t.data ->> 'Executor'
-             where t.data ->> 'State' in ('Running', 'Canceling')
+             select t.id, {TaskApp}, {TaskExecutor}, l.renewed_at, coalesce(l.expires_at - l.renewed_at, {FormerLease})
+             from {_tasks} t left join {_table} l on l.executor = {TaskExecutor}
+             where {OnAnExecutor}
                and (l.executor is null
                     or (coalesce(l.expires_at, l.renewed_at + {FormerLease}) < now()
                         and coalesce(l.expires_at - l.renewed_at, {FormerLease}) <= $1))
@@ -70,10 +74,10 @@ public sealed class ExecutorLeases(NpgsqlDataSource dataSource, IOptions<TaskSto
     {
         await using var command = dataSource.CreateCommand(
             $"""
-             select t.id, t.data ->> 'App', t.data ->> 'Executor', null::timestamptz, null::interval
+             select t.id, {TaskApp}, {TaskExecutor}, null::timestamptz, null::interval
              from {_tasks} t
-             where t.data ->> 'State' in ('Running', 'Canceling') and t.data ->> 'Executor' = $1
-               and (t.data ->> 'StartedAt')::timestamptz < $2
+             where {OnAnExecutor} and {TaskExecutor} = $1
+               and ({DocumentFields.Text("t", nameof(AppTask.StartedAt))})::timestamptz < $2
              """);
         command.Parameters.Add(new NpgsqlParameter { Value = executor });
         command.Parameters.Add(new NpgsqlParameter { Value = startedBefore });

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.TaskStore.Tasks;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
@@ -13,7 +14,7 @@ namespace Platform.TaskStore.Logs;
 public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
     private readonly string _table = $"{options.Value.Schema}.{TaskLogTable.Name}";
-    private readonly string _tasks = $"{options.Value.Schema}.{Platform.TaskStore.Tasks.AppTask.TableName}";
+    private readonly string _tasks = $"{options.Value.Schema}.{AppTask.TableName}";
 
     /// <summary>The newest <paramref name="limit"/> lines of all an app's tasks, oldest first (as <c>cf logs --recent</c>).</summary>
     public async Task<IReadOnlyList<AppLogLine>> ReadRecentForAppAsync(string app, int limit, CancellationToken cancellationToken)
@@ -21,9 +22,9 @@ public sealed class TaskLogStore(NpgsqlDataSource dataSource, IOptions<TaskStore
         await using var command = dataSource.CreateCommand(
             $"""
              select * from (
-               select l.task_id, t.data ->> 'Name', l.seq, l.stream, l.at, l.line
+               select l.task_id, {DocumentFields.Text("t", nameof(AppTask.Name))}, l.seq, l.stream, l.at, l.line
                from {_table} l join {_tasks} t on t.id = l.task_id
-               where t.{Platform.TaskStore.Tasks.AppTask.AppColumn} = $1
+               where t.{AppTask.AppColumn} = $1
                order by l.at desc, l.seq desc limit $2) recent
              order by at, seq
              """);

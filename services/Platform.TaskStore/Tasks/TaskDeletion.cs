@@ -19,6 +19,8 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
 {
     private readonly string _schema = options.Value.Schema;
 
+    private static readonly string Ended = DocumentFields.OneOf("t", nameof(AppTask.State), TaskState.Succeeded, TaskState.Failed);
+
     /// <returns>The ids that were deleted (terminal tasks among <paramref name="taskIds"/> that still existed).</returns>
     public async Task<IReadOnlyList<Guid>> DeleteAsync(IReadOnlyCollection<Guid> taskIds, CancellationToken ct)
     {
@@ -29,7 +31,7 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
         // Lock and delete the read-model rows first: that decides which tasks go, and a concurrent deleter
         // (a second Retention replica) finds them gone instead of deleting them twice.
         await using (var command = new NpgsqlCommand(
-            $"delete from {_schema}.{AppTask.TableName} where id = any($1) and data ->> 'State' in ('Succeeded', 'Failed') returning id", connection, transaction))
+            $"delete from {_schema}.{AppTask.TableName} t where id = any($1) and {Ended} returning id", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = taskIds.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(ct);

@@ -16,4 +16,7 @@ public static class TaskStateNames
     public static string ToWire(this TaskState state) => state.ToString().ToUpperInvariant();
 
     public static bool IsTerminal(this TaskState state) => state is TaskState.Succeeded or TaskState.Failed;
+
+    /// <summary>The states of a task that has not ended: it counts against limits and policies, and deletion waits for it.</summary>
+    public static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
 }

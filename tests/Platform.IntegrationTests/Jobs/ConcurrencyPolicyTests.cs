@@ -61,6 +61,41 @@ public sealed class ConcurrencyPolicyTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Forbid_schedules_due_in_the_same_instant_on_two_schedulers_start_one_task()
+    {
+        // Eight schedules of one Forbid job, all due at the same instants: each of the fixture's two
+        // Schedulers fires them side by side, one transaction each, so sixteen firings race for the first
+        // instant. Only one may start a task; every other occurrence, then and after, is skipped.
+        var app = await platform.RegisterAppAsync();
+        var job = await platform.CreateJobAsync(app, command: "sleep 120", policy: "Forbid");
+        const int schedules = 8;
+        try
+        {
+            // Suspended while the schedules are added, so that every one is due from the same instant (the resume).
+            await platform.SuspendAsync(job);
+            for (var i = 0; i < schedules; i++) await platform.AddScheduleAsync(job, "*/2 * * * * *");
+            await platform.ResumeAsync(job);
+            await platform.EventuallyAsync(() => platform.OccurrencesAsync(job), o => o.Count >= 3 * schedules, Patience, "three instants' occurrences");
+            await platform.SuspendAsync(job);
+
+            var occurrences = await platform.OccurrencesAsync(job);
+            var fired = occurrences.Where(o => o["outcome"]!.GetValue<string>() == "FIRED").ToList();
+            var tasks = await platform.JobTasksAsync(job);
+            Assert.True(fired.Count == 1, "one occurrence fired, not " + string.Join(", ", fired.Select(o => o.ToJsonString())));
+            Assert.Equal(fired[0]["task_guid"]!.GetValue<Guid>(), Assert.Single(tasks)["guid"]!.GetValue<Guid>());
+            var skipped = occurrences.Where(o => o["outcome"]!.GetValue<string>() == "SKIPPED").ToList();
+            Assert.True(skipped.Count >= 2 * schedules, $"{skipped.Count} skipped");
+            Assert.All(skipped, s => Assert.Contains("Forbid", s["reason"]!.GetValue<string>()));
+            // The fired one is of the first instant: the race was there, not after the task was visible.
+            Assert.Equal(occurrences.Min(o => o.Time("occurrence_at")), fired[0].Time("occurrence_at"));
+        }
+        finally
+        {
+            await platform.DeleteJobAsync(job);
+        }
+    }
+
+    [Fact]
     public async Task Replace_terminates_the_running_run_and_then_starts_the_new_one()
     {
         var app = await platform.RegisterAppAsync();

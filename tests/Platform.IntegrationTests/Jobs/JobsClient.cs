@@ -37,6 +37,9 @@ internal static class JobsClient
     public static async Task SuspendAsync(this PlatformFixture platform, string job) =>
         await ExpectAsync(await platform.Api.PostAsync($"/v3/jobs/{job}/actions/suspend", null), 200);
 
+    public static async Task ResumeAsync(this PlatformFixture platform, string job) =>
+        await ExpectAsync(await platform.Api.PostAsync($"/v3/jobs/{job}/actions/resume", null), 200);
+
     public static async Task DeleteJobAsync(this PlatformFixture platform, string job)
     {
         var response = await platform.Api.DeleteAsync($"/v3/jobs/{job}");

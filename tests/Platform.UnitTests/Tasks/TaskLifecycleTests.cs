@@ -89,4 +89,70 @@ public sealed class TaskLifecycleTests
         var task = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0));
         Assert.IsType<TaskFailed>(TaskLifecycle.Orphaned(task, "lost", "executor-a", T0, TimeSpan.FromSeconds(5)));
     }
+
+    private static AppTask Apply(AppTask task, IEnumerable<object> events) => events.Aggregate(task, (t, e) => e switch
+    {
+        TaskCancelRequested requested => TaskLifecycle.Apply(t, requested),
+        TaskFailed failed => TaskLifecycle.Apply(t, failed),
+        _ => throw new InvalidOperationException($"unexpected {e}"),
+    });
+
+    [Fact]
+    public void Cancelling_a_pending_task_fails_it_at_once_and_no_process_is_to_be_ended()
+    {
+        var decision = TaskLifecycle.Cancel(Accepted(), "job nightly was deleted", T0.AddSeconds(1));
+
+        Assert.Null(decision.Refusal);
+        Assert.False(decision.TerminateProcess);
+        Assert.Collection(decision.Events,
+            e => Assert.Equal(new TaskCancelRequested(Id, "job nightly was deleted", T0.AddSeconds(1)), e),
+            e => Assert.Equal(new TaskFailed(Id, null, "job nightly was deleted", T0.AddSeconds(1)), e));
+        var task = Apply(Accepted(), decision.Events);
+        Assert.Equal((TaskState.Failed, "job nightly was deleted"), (task.State, task.FailureReason));
+    }
+
+    [Fact]
+    public void Cancelling_a_running_task_moves_it_to_canceling_and_asks_for_its_process_to_end()
+    {
+        var running = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0));
+
+        var decision = TaskLifecycle.Cancel(running, TaskLifecycle.CancelledReason, T0.AddSeconds(2));
+
+        Assert.True(decision.TerminateProcess);
+        Assert.Equal([new TaskCancelRequested(Id, TaskLifecycle.CancelledReason, T0.AddSeconds(2))], decision.Events);
+        var task = Apply(running, decision.Events);
+        Assert.Equal((TaskState.Canceling, TaskLifecycle.CancelledReason), (task.State, task.CancelReason));
+    }
+
+    [Fact]
+    public void Cancelling_a_canceling_task_again_asks_again_and_records_nothing_new()
+    {
+        var canceling = TaskLifecycle.Apply(TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0)),
+            new TaskCancelRequested(Id, "first", T0.AddSeconds(1)));
+
+        var decision = TaskLifecycle.Cancel(canceling, "second", T0.AddSeconds(2));
+
+        Assert.Equal((true, (string?)null), (decision.TerminateProcess, decision.Refusal));
+        Assert.Empty(decision.Events);
+    }
+
+    [Theory]
+    [InlineData(0, "SUCCEEDED")]
+    [InlineData(3, "FAILED")]
+    public void Cancelling_an_ended_task_is_refused_naming_its_state(int exitCode, string state)
+    {
+        var ended = TaskLifecycle.Apply(Accepted(), new TaskClaimed(Id, "executor-a", T0));
+        ended = TaskLifecycle.Complete(Id, exitCode, null, T0.AddSeconds(1)) switch
+        {
+            TaskSucceeded succeeded => TaskLifecycle.Apply(ended, succeeded),
+            TaskFailed failed => TaskLifecycle.Apply(ended, failed),
+            var other => throw new InvalidOperationException($"unexpected {other}"),
+        };
+
+        var decision = TaskLifecycle.Cancel(ended, TaskLifecycle.CancelledReason, T0.AddSeconds(2));
+
+        Assert.Empty(decision.Events);
+        Assert.False(decision.TerminateProcess);
+        Assert.Contains($"already ended ({state})", decision.Refusal);
+    }
 }

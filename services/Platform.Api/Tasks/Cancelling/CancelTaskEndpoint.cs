@@ -1,10 +1,8 @@
-using MassTransit;
 using Marten;
 using Platform.Api.Access;
 using Platform.Api.Http;
+using Platform.Cancelling;
 using Platform.TaskStore.Access;
-using Platform.Api.Telemetry;
-using Platform.Contracts;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Tasks.Cancelling;
@@ -17,22 +15,13 @@ namespace Platform.Api.Tasks.Cancelling;
 internal static class CancelTaskEndpoint
 {
     public static async Task<IResult> Cancel(
-        Guid guid, Caller caller, IQuerySession session, TaskCancellation cancellation, IPublishEndpoint bus, ApiTelemetry telemetry, CancellationToken ct)
+        Guid guid, Caller caller, IQuerySession session, TaskCancellation cancellation, CancellationToken ct)
     {
         if (await session.LoadAsync<AppTask>(guid, ct) is not { } seen) return Problems.NotFound("Task", guid.ToString());
         if (await caller.RefuseAsync(seen.Space, Permission.CancelTasks, "Task", guid.ToString(), ct) is { } refused) return refused;
-        var outcome = await cancellation.RequestAsync(guid, TaskLifecycle.CancelledReason, ct);
+        var outcome = await cancellation.CancelAsync(guid, TaskLifecycle.CancelledReason, ct);
         if (outcome.Task is not { } task) return Problems.NotFound("Task", guid.ToString());
         if (outcome.Decision!.Refusal is { } refusal) return Problems.Invalid("state", refusal);
-        await PublishAsync(outcome, bus, gracePeriodSeconds: task.TerminationGracePeriodSeconds, ct);
-        // A pending task ended here: no executor will count it.
-        if (!outcome.Decision.TerminateProcess && outcome.Decision.Events.Count > 0) telemetry.CancelledBeforeStart(task);
         return TypedResults.Accepted($"/v3/tasks/{guid}", TaskResource.From(task, caller));
-    }
-
-    /// <summary>Tells the executors to end a running task, or announces a pending one that ended without them.</summary>
-    public static async Task PublishAsync(CancelOutcome outcome, IPublishEndpoint bus, int? gracePeriodSeconds, CancellationToken ct)
-    {
-        foreach (var message in TaskMessages.Cancelled(outcome, gracePeriodSeconds)) await bus.Publish(message, ct);
     }
 }

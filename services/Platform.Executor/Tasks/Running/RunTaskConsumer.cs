@@ -3,6 +3,7 @@ using MassTransit;
 using Platform.Contracts;
 using Platform.Messaging;
 using Platform.Executor.Telemetry;
+using Platform.TaskStore.Tasks;
 
 namespace Platform.Executor.Tasks.Running;
 
@@ -65,14 +66,7 @@ internal sealed class RunTaskConsumer(
         runner.Start(task, Activity.Current?.Context ?? default, announced.Task);
         try
         {
-            await context.Publish(new TaskStarted
-            {
-                TaskId = task.TaskId,
-                App = task.App,
-                SequenceId = task.SequenceId,
-                Executor = runner.ExecutorName,
-                StartedAt = task.ClaimedAt,
-            });
+            await context.Publish(TaskMessages.Started(task.TaskId, task.App, task.SequenceId, runner.ExecutorName, task.ClaimedAt));
         }
         catch (Exception ex)
         {

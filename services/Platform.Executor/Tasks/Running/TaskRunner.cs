@@ -124,18 +124,9 @@ internal sealed class TaskRunner : IHostedService
         if (termination.ShutDown && await RecordShutdownAsync(task, termination.Reason!, endedAt)) return;
         await RecordEndAsync(task, TaskLifecycle.Complete(task.TaskId, outcome.ExitCode, outcome.FailureReason, endedAt, ExecutorName));
         await announced;
-        await _bus.Publish(new TaskCompleted
-        {
-            TaskId = task.TaskId,
-            App = task.App,
-            Succeeded = outcome.Succeeded,
-            ExitCode = outcome.ExitCode,
-            FailureReason = outcome.FailureReason,
-            Executor = ExecutorName,
-            CompletedAt = endedAt,
-        });
+        await _bus.Publish(TaskMessages.Completed(task.TaskId, task.App, outcome.ExitCode, outcome.FailureReason, ExecutorName, endedAt));
         if (termination.Reason is { } reason)
-            await _bus.Publish(new TaskTerminated { TaskId = task.TaskId, App = task.App, Reason = reason, TerminatedAt = endedAt });
+            await _bus.Publish(TaskMessages.Terminated(task.TaskId, task.App, reason, endedAt));
     }
 
     // The end of a task must be recorded even across a database restart: retry, with backoff, for minutes.

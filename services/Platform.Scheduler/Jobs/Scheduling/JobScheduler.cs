@@ -13,6 +13,7 @@ namespace Platform.Scheduler.Jobs.Scheduling;
 internal sealed class JobScheduler(
     IDocumentStore store,
     OccurrenceFirer firer,
+    FiringWarmUp warmUp,
     ReloadSignal reload,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
@@ -28,7 +29,7 @@ internal sealed class JobScheduler(
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.MaxParallelFirings, CancellationToken = ct };
         try
         {
-            await firer.WarmUpAsync(ct);
+            await warmUp.RunAsync(ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -84,7 +85,8 @@ internal sealed class JobScheduler(
 
     /// <summary>
     /// Schedules of <see cref="ConcurrencyPolicy.Always"/> jobs go in batches of up to <paramref name="size"/>,
-    /// fired in one transaction each; Forbid and Replace look at their job's running tasks, one at a time.
+    /// fired in one transaction each; Forbid and Replace look at their job's running tasks, one at a time
+    /// (and firings of one such job take turns on its row: <see cref="JobGuard"/>).
     /// </summary>
     internal static IEnumerable<IReadOnlyList<DueSchedule>> FiringBatches(IReadOnlyList<DueSchedule> due, int size)
     {

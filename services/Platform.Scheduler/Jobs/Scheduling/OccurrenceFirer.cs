@@ -1,11 +1,9 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using JasperFx.Events;
-using Marten;
 using MassTransit;
+using Marten;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Platform.Cancelling;
 using Platform.Contracts;
+using Platform.Scheduler.Telemetry;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 using Platform.TaskStore.Apps;
@@ -15,40 +13,31 @@ using Platform.TaskStore.Tasks;
 namespace Platform.Scheduler.Jobs.Scheduling;
 
 /// <summary>
-/// Carries out the <see cref="OccurrencePlanner"/>'s decision for one due schedule, at most once across all
-/// Scheduler replicas: in one transaction it records the missed occurrences, starts the fired occurrence's
-/// task stream at its deterministic id (<see cref="OccurrenceIds"/>) and moves the schedule's progress on;
-/// only after that commits is <see cref="RunTask"/> published. A replica that loses the race fails on the
-/// stream's or an occurrence's unique id, writes nothing, and reads how far the winner got.
+/// Carries out what is due for one schedule, at most once across all Scheduler replicas: it gathers the facts
+/// inside the firing's transaction, takes the <see cref="FiringDecision"/>, records the missed occurrences,
+/// the fired (or skipped) one with its task's stream at its deterministic id (<see cref="OccurrenceIds"/>)
+/// and the schedule's progress, and commits; only then is <see cref="RunTask"/> published. A replica that
+/// loses the race fails on the stream's or an occurrence's unique id, writes nothing, and reads how far the
+/// winner got.
 /// </summary>
 internal sealed class OccurrenceFirer(
     IDocumentStore store,
-    NpgsqlDataSource dataSource,
     AppSequences sequences,
-    TaskCancellation cancellation,
     JobGuard guard,
+    TaskCancellation cancellation,
     IBus bus,
+    SchedulerTelemetry telemetry,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
-    IMeterFactory meters,
     ILogger<OccurrenceFirer> logger)
 {
-    private static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
-
-    private readonly Histogram<double> _lateness = meters.Create(ServiceDefaultsRegistration.TelemetryName)
-        .CreateHistogram<double>("platform.scheduler.firing_lateness", "s", "From an occurrence's time to its RunTask being published.");
-
-    private static readonly ActivitySource Source = new(ServiceDefaultsRegistration.TelemetryName);
-
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var job = due.Job;
-        var plan = OccurrencePlanner.Plan(due.Cron, due.Since, now, StartingDeadline(job), options.Value.MaxMissedRecorded);
-        if (plan.Handled is not { } handled) return;
+        if (Plan(due, now) is not { Handled: { } handled } plan) return;
 
-        using var activity = StartFireTrace(job.Name, job.App, due.Schedule.Id, handled);
-
+        using var activity = SchedulerTelemetry.StartFiring(job.Name, job.App, due.Schedule.Id, handled);
         try
         {
             var (committed, firing) = await CommitAsync(due, plan, now, ct);
@@ -57,7 +46,7 @@ internal sealed class OccurrenceFirer(
                 logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", job.Name, due.Schedule.Id);
             else if (firing is not null)
             {
-                activity?.SetTag(TelemetryTags.TaskId, firing.Accepted.TaskId.ToString());
+                activity?.SetTag(TelemetryTags.TaskId, firing.Task.TaskId.ToString());
                 await PublishAsync(firing, ct);
             }
         }
@@ -89,10 +78,7 @@ internal sealed class OccurrenceFirer(
             return;
         }
         var now = clock.GetUtcNow();
-        var plans = batch
-            .Select(due => (Due: due, Plan: OccurrencePlanner.Plan(due.Cron, due.Since, now, StartingDeadline(due.Job), options.Value.MaxMissedRecorded)))
-            .Where(p => p.Plan.Handled is not null)
-            .ToList();
+        var plans = batch.Select(due => (Due: due, Plan: Plan(due, now))).Where(p => p.Plan.Handled is not null).ToList();
         if (plans.Count == 0) return;
 
         List<Firing> fired;
@@ -114,6 +100,10 @@ internal sealed class OccurrenceFirer(
         foreach (var (due, plan) in plans) due.HandledUpTo(plan.Handled!.Value);
         await Task.WhenAll(fired.Select(firing => PublishInOwnTraceAsync(firing, ct)));
     }
+
+    private OccurrencePlan Plan(DueSchedule due, DateTimeOffset now) =>
+        OccurrencePlanner.Plan(due.Cron, due.Since, now,
+            due.Job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, options.Value.MaxMissedRecorded);
 
     private async Task<List<Firing>> CommitTogetherAsync(
         List<(DueSchedule Due, OccurrencePlan Plan)> plans, DateTimeOffset now, CancellationToken ct)
@@ -140,12 +130,10 @@ internal sealed class OccurrenceFirer(
                 logger.LogInformation("Job {Job} was suspended or deleted, or its schedule {Schedule} removed, before firing; nothing fired", due.Job.Name, due.Schedule.Id);
                 continue;
             }
-            (TaskAccepted?, string?, IReadOnlyList<Guid>) decision = default;
-            if (plan.Fire is { } at)
-            {
-                var (accepted, skipReason) = Accept(due, at, apps.GetValueOrDefault(due.Job.App), next[due.Job.App]++, now);
-                decision = (accepted, skipReason, []);
-            }
+            // Always jobs only: what else of the job runs does not matter to them.
+            var decision = plan.Fire is { } at
+                ? FiringDecision.Decide(due.Job, due.Schedule.Id, at, apps.GetValueOrDefault(due.Job.App), [], next[due.Job.App]++, now)
+                : null;
             if (Stage(session, due, plan, decision) is { } firing) fired.Add(firing);
         }
         await transaction.CommitAsync(ct);
@@ -155,54 +143,17 @@ internal sealed class OccurrenceFirer(
     // Each occurrence fired together with others still starts a trace of its own, as in HandleAsync.
     private async Task PublishInOwnTraceAsync(Firing firing, CancellationToken ct)
     {
-        var origin = firing.Accepted.Origin!;
-        using var activity = StartFireTrace(origin.Job, firing.Accepted.App, origin.ScheduleId!.Value, firing.OccurrenceAt);
-        activity?.SetTag(TelemetryTags.TaskId, firing.Accepted.TaskId.ToString());
+        using var activity = SchedulerTelemetry.StartFiring(firing.Job, firing.Task.App, firing.ScheduleId, firing.OccurrenceAt);
+        activity?.SetTag(TelemetryTags.TaskId, firing.Task.TaskId.ToString());
         await PublishAsync(firing, ct);
     }
 
-    /// <summary>
-    /// A scheduled occurrence is the origin of its task: nothing but the clock caused it, so it starts a
-    /// trace of its own (the "job fire" span), and the task's RunTask, claim and run continue that trace.
-    /// </summary>
-    private static Activity? StartFireTrace(string job, string app, Guid scheduleId, DateTimeOffset occurrenceAt)
+    private sealed record Firing(TaskAccepted Task, IReadOnlyList<Guid> Replaced)
     {
-        Activity.Current = null;
-        var activity = Source.StartActivity("job fire");
-        activity?.SetTag(TelemetryTags.JobName, job);
-        activity?.SetTag(TelemetryTags.AppName, app);
-        activity?.SetTag(TelemetryTags.JobScheduleId, scheduleId.ToString());
-        activity?.SetTag(TelemetryTags.JobOccurrenceAt, occurrenceAt.ToString("O"));
-        return activity;
+        public string Job => Task.Origin!.Job;
+        public Guid ScheduleId => Task.Origin!.ScheduleId!.Value;
+        public DateTimeOffset OccurrenceAt => Task.Origin!.OccurrenceAt!.Value;
     }
-
-    private static TimeSpan? StartingDeadline(Job job) => job.StartingDeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
-
-    /// <summary>
-    /// Runs a firing's statements once in a transaction that is rolled back, so that Marten generates and
-    /// compiles its code for them at start-up, and opens the publish endpoints (declaring their exchanges),
-    /// instead of making the first real occurrence a second or more late.
-    /// </summary>
-    public async Task WarmUpAsync(CancellationToken ct)
-    {
-        await bus.GetPublishSendEndpoint<RunTask>();
-        await bus.GetPublishSendEndpoint<TerminateTask>();
-        await bus.GetPublishSendEndpoint<TaskTerminated>();
-
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, false));
-        var id = Guid.NewGuid();
-        await session.Query<AppTask>().Where(t => t.Job == "" && t.State.In(Unfinished)).Select(t => t.Id).ToListAsync(ct);
-        await session.LoadAsync<App>("", ct);
-        session.Insert(new JobOccurrence { Id = id });
-        session.Events.StartStream<AppTask>(id, new TaskAccepted(id, "", 0, "", "", 1, 1, new Dictionary<string, string>(), clock.GetUtcNow()));
-        session.Store(new ScheduleProgress { Id = id });
-        await session.SaveChangesAsync(ct);
-        await transaction.RollbackAsync(ct);
-    }
-
-    private sealed record Firing(TaskAccepted Accepted, DateTimeOffset OccurrenceAt, IReadOnlyList<Guid> Replaced);
 
     /// <returns>Whether anything was stored (false when the job or schedule is no longer active), and what fired.</returns>
     private async Task<(bool Committed, Firing? Firing)> CommitAsync(DueSchedule due, OccurrencePlan plan, DateTimeOffset now, CancellationToken ct)
@@ -213,10 +164,19 @@ internal sealed class OccurrenceFirer(
         // as pooled connections they all waited (found by the benchmark's 1,000 schedules). An occurrence that
         // is then skipped leaves a gap in the app's sequence ids.
         long? sequenceId = plan.Fire is null ? null : await sequences.NextAsync(job.App, ct);
-        await using var guarded = await guard.WhileScheduledAsync(job.Name, due.Schedule.Id, ct);
+        // Forbid and Replace decide on the job's unfinished tasks, so their firings hold the job's row
+        // exclusively: a second firing of the job waits for this one to commit and then sees its task.
+        var looksAtRunning = job.ConcurrencyPolicy != ConcurrencyPolicy.Always;
+        await using var guarded = await guard.WhileScheduledAsync(job.Name, due.Schedule.Id, exclusive: looksAtRunning, ct);
         if (guarded is null) return (false, null);
         var session = guarded.Session;
-        var decision = plan.Fire is { } at ? await DecideAsync(session, due, at, sequenceId!.Value, now, ct) : default;
+        FiringDecision? decision = null;
+        if (plan.Fire is { } at)
+        {
+            IReadOnlyList<Guid> unfinished = looksAtRunning ? await JobTasks.UnfinishedAsync(session, job.Name, ct) : [];
+            var app = await session.LoadAsync<App>(job.App, ct);
+            decision = FiringDecision.Decide(job, due.Schedule.Id, at, app, unfinished, sequenceId!.Value, now);
+        }
         var firing = Stage(session, due, plan, decision);
         await guarded.CommitAsync(ct);
         return (true, firing);
@@ -226,7 +186,7 @@ internal sealed class OccurrenceFirer(
     /// Puts one schedule's handling into <paramref name="session"/>: the missed occurrences, the fired (or
     /// skipped) one with its task's stream, and the schedule's progress. The same for a firing alone and in a batch.
     /// </summary>
-    private Firing? Stage(IDocumentSession session, DueSchedule due, OccurrencePlan plan, (TaskAccepted? Accepted, string? SkipReason, IReadOnlyList<Guid> Replaced) decision)
+    private Firing? Stage(IDocumentSession session, DueSchedule due, OccurrencePlan plan, FiringDecision? decision)
     {
         foreach (var missed in plan.Missed)
             session.Insert(Record(due, missed.At, OccurrenceOutcome.Missed, missed.Reason, null));
@@ -236,50 +196,20 @@ internal sealed class OccurrenceFirer(
         Firing? firing = null;
         if (plan.Fire is { } at)
         {
-            var (accepted, skipReason, replaced) = decision;
-            session.Insert(accepted is null
-                ? Record(due, at, OccurrenceOutcome.Skipped, skipReason, null)
-                : Record(due, at, OccurrenceOutcome.Fired, null, accepted.TaskId));
-            if (accepted is not null)
+            switch (decision)
             {
-                session.Events.StartStream<AppTask>(accepted.TaskId, accepted);
-                firing = new Firing(accepted, at, replaced);
+                case FiringDecision.Fire fire:
+                    session.Insert(Record(due, at, OccurrenceOutcome.Fired, null, fire.Task.TaskId));
+                    session.Events.StartStream<AppTask>(fire.Task.TaskId, fire.Task);
+                    firing = new Firing(fire.Task, fire.Replaced);
+                    break;
+                case FiringDecision.Skip skip:
+                    session.Insert(Record(due, at, OccurrenceOutcome.Skipped, skip.Reason, null));
+                    break;
             }
         }
         session.Store(new ScheduleProgress { Id = due.Schedule.Id, Job = due.Job.Name, LastOccurrenceAt = plan.Handled!.Value });
         return firing;
-    }
-
-    /// <summary>The task to start for an occurrence, or why it is skipped; and, for Replace, the tasks to end first.</summary>
-    private async Task<(TaskAccepted? Accepted, string? SkipReason, IReadOnlyList<Guid> Replaced)> DecideAsync(
-        IDocumentSession session, DueSchedule due, DateTimeOffset at, long sequenceId, DateTimeOffset now, CancellationToken ct)
-    {
-        var job = due.Job;
-        IReadOnlyList<Guid> unfinished = [];
-        if (job.ConcurrencyPolicy != ConcurrencyPolicy.Always)
-        {
-            unfinished = await session.Query<AppTask>()
-                .Where(t => t.Job == job.Name && t.State.In(Unfinished))
-                .Select(t => t.Id)
-                .ToListAsync(ct);
-            if (job.ConcurrencyPolicy == ConcurrencyPolicy.Forbid && unfinished.Count > 0)
-                return (null, $"skipped: concurrency policy Forbid, and task {unfinished[0]} of the job has not ended", []);
-        }
-
-        var (accepted, skipReason) = Accept(due, at, await session.LoadAsync<App>(job.App, ct), sequenceId, now);
-        return (accepted, skipReason, unfinished);
-    }
-
-    /// <summary>The occurrence's task, or why it is skipped (its app gone, or the job no longer valid for it).</summary>
-    private static (TaskAccepted? Accepted, string? SkipReason) Accept(DueSchedule due, DateTimeOffset at, App? app, long sequenceId, DateTimeOffset now)
-    {
-        var job = due.Job;
-        if (app is null) return (null, $"skipped: the app '{job.App}' no longer exists");
-        var overrides = JobTasks.Overrides(job);
-        var errors = TaskDefinition.Validate(overrides, app);
-        if (errors.Count > 0) return (null, "skipped: " + string.Join(" ", errors.Values.SelectMany(e => e)));
-        var taskId = OccurrenceIds.For(job.Name, due.Schedule.Id, at);
-        return (TaskDefinition.Accept(taskId, sequenceId, overrides, app, now, new TaskOrigin(job.Name, due.Schedule.Id, at)), null);
     }
 
     private JobOccurrence Record(DueSchedule due, DateTimeOffset at, OccurrenceOutcome outcome, string? reason, Guid? taskId) => new()
@@ -301,18 +231,12 @@ internal sealed class OccurrenceFirer(
         // then start the new one. The new one's stream is already written but nothing runs it before its
         // RunTask; it does not wait for the old ones to be gone.
         foreach (var taskId in firing.Replaced)
-            await ReplaceAsync(taskId, $"replaced by the run of job {firing.Accepted.Origin!.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
-        await bus.Publish(TaskMessages.RunTask(TaskLifecycle.Accept(firing.Accepted)), ct);
-        var lateness = (clock.GetUtcNow() - firing.OccurrenceAt).TotalMilliseconds;
-        _lateness.Record(lateness / 1000, new KeyValuePair<string, object?>("job.name", firing.Accepted.Origin!.Job));
+            await cancellation.CancelAsync(taskId, $"replaced by the run of job {firing.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
+        await bus.Publish(TaskMessages.RunTask(TaskLifecycle.Accept(firing.Task)), ct);
+        var lateness = clock.GetUtcNow() - firing.OccurrenceAt;
+        telemetry.Fired(firing.Job, lateness);
         logger.LogInformation("Fired job {Job} for {OccurrenceAt:O} as task {TaskId}, {LatenessMs:0.0} ms after the occurrence",
-            firing.Accepted.Origin!.Job, firing.OccurrenceAt, firing.Accepted.TaskId, lateness);
-    }
-
-    private async Task ReplaceAsync(Guid taskId, string reason, CancellationToken ct)
-    {
-        var outcome = await cancellation.RequestAsync(taskId, reason, ct);
-        foreach (var message in TaskMessages.Cancelled(outcome, outcome.Task?.TerminationGracePeriodSeconds)) await bus.Publish(message, ct);
+            firing.Job, firing.OccurrenceAt, firing.Task.TaskId, lateness.TotalMilliseconds);
     }
 
     /// <summary>Another replica handled these occurrences first: continue from where it got.</summary>

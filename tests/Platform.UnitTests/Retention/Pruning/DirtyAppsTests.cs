@@ -1,4 +1,4 @@
-using Platform.Retention.Retention.Pruning;
+using Platform.Retention.Pruning;
 
 namespace Platform.UnitTests.Retention.Pruning;
 

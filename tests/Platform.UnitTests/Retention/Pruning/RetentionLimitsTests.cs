@@ -1,5 +1,5 @@
-using Platform.Retention.Retention;
-using Platform.Retention.Retention.Pruning;
+using Platform.Retention;
+using Platform.Retention.Pruning;
 using Platform.TaskStore.Apps;
 
 namespace Platform.UnitTests.Retention.Pruning;

@@ -1,4 +1,5 @@
-using Platform.Retention.Retention.Pruning;
+using Platform.Retention.Pruning;
+using Platform.TaskStore.Tasks;
 
 namespace Platform.UnitTests.Retention.Pruning;
 

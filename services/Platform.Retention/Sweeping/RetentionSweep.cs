@@ -1,9 +1,9 @@
 using Marten;
 using Microsoft.Extensions.Options;
-using Platform.Retention.Retention.Pruning;
+using Platform.Retention.Pruning;
 using Platform.TaskStore.Apps;
 
-namespace Platform.Retention.Retention.Sweeping;
+namespace Platform.Retention.Sweeping;
 
 /// <summary>
 /// Marks every app for pruning at start-up and then every <see cref="RetentionOptions.SweepInterval"/>:

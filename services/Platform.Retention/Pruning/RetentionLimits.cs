@@ -1,6 +1,6 @@
 using Platform.TaskStore.Apps;
 
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>The limits in force for one app: the configured ones, overridden field by field by the app's own.</summary>
 public sealed record RetentionLimits(int MaxTasks, TimeSpan? MaxAge, long? MaxLogBytes)

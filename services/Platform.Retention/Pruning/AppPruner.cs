@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Retention.Telemetry;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// One prune of one app: read its finished tasks, let <see cref="RetentionPolicy"/> choose, delete the
@@ -25,18 +25,14 @@ public sealed class AppPruner(
     NpgsqlDataSource dataSource,
     IDocumentStore store,
     TaskDeletion deletion,
+    FinishedTasks finishedTasks,
     TaskLogStore logs,
     IOptions<RetentionOptions> options,
     IOptions<TaskStoreOptions> storeOptions,
+    RetentionTelemetry telemetry,
     TimeProvider clock,
     ILogger<AppPruner> logger)
 {
-    private static readonly Meter Meter = new(ServiceDefaultsRegistration.TelemetryName);
-    private static readonly Counter<long> TasksDeleted = Meter.CreateCounter<long>(
-        "platform.retention.tasks_deleted", unit: "{task}", description: "Tasks deleted by retention, with their streams and logs");
-
-    private static readonly string Replica = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
-
     // How far back from its previous trim of an app a replica trims again: a task's end time comes from its
     // executor's clock, and its final event may be appended a moment after that time.
     private static readonly TimeSpan TrimOverlap = TimeSpan.FromMinutes(5);
@@ -47,17 +43,6 @@ public sealed class AppPruner(
     private readonly ConcurrentDictionary<string, (DateTimeOffset UpTo, long Cap)> _logsTrimmed = new();
 
     private readonly string _schema = storeOptions.Value.Schema;
-
-    // Three fields per finished task (not the documents), found through the App index and sorted in
-    // PostgreSQL. A composite (App, SequenceId) index was tried: the planner still chose the App index and a
-    // sort (9 ms for an app's 4,000 of 200,000 rows), so it was not kept.
-    private readonly string _finishedTasksSql =
-        $"""
-         select id, CAST(data ->> 'SequenceId' as bigint), CAST(coalesce(data ->> 'EndedAt', data ->> 'UpdatedAt') as timestamptz)
-         from {storeOptions.Value.Schema}.{AppTask.TableName}
-         where {AppTask.AppColumn} = $1 and data ->> 'State' in ('Succeeded', 'Failed')
-         order by CAST(data ->> 'SequenceId' as bigint) desc
-         """;
 
     /// <returns>False when another replica is pruning this app right now.</returns>
     public async Task<bool> TryPruneAsync(string app, PruneReason reason, CancellationToken ct)
@@ -86,7 +71,7 @@ public sealed class AppPruner(
             overrides = (await session.LoadAsync<App>(app, ct))?.Retention;
         var limits = RetentionLimits.Resolve(options.Value, overrides);
         var readAt = clock.GetUtcNow();
-        var finished = await ReadFinishedAsync(app, ct);
+        var finished = await finishedTasks.ReadAsync(app, ct);
         var doomed = RetentionPolicy.SelectForDeletion(finished, limits, readAt);
 
         var deleted = 0;
@@ -100,7 +85,7 @@ public sealed class AppPruner(
             {
                 var removed = (await deletion.DeleteAsync(batch, token)).Count;
                 Interlocked.Add(ref deleted, removed);
-                TasksDeleted.Add(removed, new KeyValuePair<string, object?>("app.name", app));
+                telemetry.Deleted(app, removed);
             });
             if (limits.MaxLogBytes is { } maxLogBytes)
             {
@@ -118,17 +103,6 @@ public sealed class AppPruner(
         }
     }
 
-    private async Task<List<FinishedTask>> ReadFinishedAsync(string app, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(_finishedTasksSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = app });
-        var finished = new List<FinishedTask>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            finished.Add(new FinishedTask(reader.GetGuid(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
-        return finished;
-    }
-
     private async Task RecordAsync(string app, PruneReason reason, int deleted, int trimmed, DateTimeOffset startedAt, TimeSpan elapsed)
     {
         await using var session = store.LightweightSession();
@@ -139,7 +113,7 @@ public sealed class AppPruner(
             Reason = reason,
             Deleted = deleted,
             LogLinesTrimmed = trimmed,
-            Replica = Replica,
+            Replica = ServiceDefaultsRegistration.ReplicaName,
             StartedAt = startedAt,
             ElapsedMs = elapsed.TotalMilliseconds,
         });

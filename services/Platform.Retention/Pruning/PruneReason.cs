@@ -1,4 +1,4 @@
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>Why an app was pruned, recorded on its <see cref="RetentionRun"/>.</summary>
 public enum PruneReason

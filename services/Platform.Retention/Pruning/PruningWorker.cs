@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Platform.Retention.Telemetry;
 
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// Prunes marked apps one at a time. An app another replica is pruning right now, or whose prune failed

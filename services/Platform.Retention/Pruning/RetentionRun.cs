@@ -1,4 +1,4 @@
-namespace Platform.Retention.Retention.Pruning;
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// What one prune of one app removed, stored as a Marten document (table <c>mt_doc_retentionrun</c>) so

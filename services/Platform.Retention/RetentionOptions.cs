@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Platform.TaskStore.Apps;
 
-namespace Platform.Retention.Retention;
+namespace Platform.Retention;
 
 /// <summary>
 /// The retention limits every app gets unless its own <see cref="AppRetention"/> says otherwise, and how

@@ -1,7 +1,6 @@
-namespace Platform.Retention.Retention.Pruning;
+using Platform.TaskStore.Tasks;
 
-/// <summary>A finished (succeeded or failed) task as retention sees it.</summary>
-public sealed record FinishedTask(Guid Id, long SequenceId, DateTimeOffset FinishedAt);
+namespace Platform.Retention.Pruning;
 
 /// <summary>
 /// Which of an app's finished tasks go: every one past the newest <see cref="RetentionLimits.MaxTasks"/>
