@@ -31,7 +31,7 @@ public sealed class ContainerServers : IServerRestarts, IAsyncDisposable
 
     public static bool Enabled => Environment.GetEnvironmentVariable("PLATFORM_TEST_CONTAINERS") is "1";
 
-    public ServerEndpoints Endpoints { get; }
+    public ServerEndpoints Endpoints { get; private set; }
 
     public static async Task<ContainerServers> StartAsync()
     {
@@ -51,6 +51,9 @@ public sealed class ContainerServers : IServerRestarts, IAsyncDisposable
         var servers = new ContainerServers(postgres, rabbit, new ServerEndpoints(
             postgres.GetConnectionString(), "127.0.0.1", amqpPort, "guest", "guest", new Uri($"http://127.0.0.1:{managementPort}")));
         await servers.WaitForManagementAsync();
+        // The services run as the platform's own users, with the rights of eng/rabbitmq-users.tsv, as on the
+        // local servers: a right the tsv lacks shows here too, not only in production.
+        servers.Endpoints = servers.Endpoints with { BrokerUsers = await RabbitMqVirtualHosts.CreateUsersAsync(servers.Endpoints) };
         return servers;
     }
 

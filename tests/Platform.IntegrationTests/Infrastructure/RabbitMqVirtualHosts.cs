@@ -29,6 +29,20 @@ public static class RabbitMqVirtualHosts
         }
     }
 
+    /// <summary>Makes each user of eng/rabbitmq-users.tsv with a password of its own (a broker of the tests' own); returns them by name.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> CreateUsersAsync(ServerEndpoints servers)
+    {
+        using var client = Client(servers);
+        var users = new Dictionary<string, string>();
+        foreach (var (user, _, _, _) in UserPermissions())
+        {
+            var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            (await client.PutAsJsonAsync($"api/users/{user}", new { password, tags = "" })).EnsureSuccessStatusCode();
+            users[user] = password;
+        }
+        return users;
+    }
+
     /// <summary>eng/rabbitmq-users.tsv: each platform user and its configure, write and read permissions.</summary>
     public static IEnumerable<(string User, string Configure, string Write, string Read)> UserPermissions() =>
         File.ReadAllLines(Path.Combine(ServiceProcess.RepositoryRoot(), "eng", "rabbitmq-users.tsv"))
