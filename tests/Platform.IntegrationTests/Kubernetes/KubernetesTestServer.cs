@@ -58,6 +58,9 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
     /// <summary>Every Pod as it was created (the request body), by name.</summary>
     public ConcurrentDictionary<string, string> CreatedPods { get; } = new();
 
+    /// <summary>Exceptions this server threw while answering (a bug of the test server, not of the runtime).</summary>
+    public ConcurrentQueue<string> Faults { get; } = new();
+
     /// <summary>How many watches were answered 410 Gone.</summary>
     public int GoneAnswers => Volatile.Read(ref _goneAnswers);
 
@@ -90,6 +93,19 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         server._app = builder.Build();
+        server._app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A fault of this server, not an answer a real one would give: recorded, so that a test can show it.
+                server.Faults.Enqueue($"{http.Request.Method} {http.Request.Path}{http.Request.QueryString}: {ex}");
+                if (!http.Response.HasStarted) await StatusAsync(http, 500, "InternalError", ex.Message);
+            }
+        });
         server.Map(server._app);
         await server._app.StartAsync();
         var address = server._app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
@@ -281,12 +297,8 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
         if (tooOld is { } old)
         {
             Interlocked.Increment(ref _goneAnswers);
-            var status = new V1Status
-            {
-                ApiVersion = "v1", Kind = "Status", Metadata = new V1ListMeta(), Status = "Failure", Reason = "Expired", Code = 410,
-                Message = $"too old resource version: {old} ({_oldestKept})",
-            };
-            await http.Response.WriteAsync($"{{\"type\":\"ERROR\",\"object\":{KubernetesJson.Serialize(status)}}}\n");
+            var status = StatusJson(410, "Failure", "Expired", $"too old resource version: {old} ({_oldestKept})");
+            await http.Response.WriteAsync($"{{\"type\":\"ERROR\",\"object\":{status}}}\n");
             return;
         }
         using var end = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, watcher.Closed.Token);
@@ -328,7 +340,7 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
                 goto refused;
             }
             grace = options.GracePeriodSeconds
-                    ?? (long.TryParse(http.Request.Query["gracePeriodSeconds"], out var given) ? given : null)
+                    ?? (long.TryParse(http.Request.Query["gracePeriodSeconds"], out var given) ? given : (long?)null)
                     ?? state.Pod.Spec.TerminationGracePeriodSeconds ?? 30;
             if (grace < 0)
             {
@@ -685,7 +697,7 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
             if (_secrets.Remove(name, out secret)) _version++;
         }
         if (secret is null) await StatusAsync(http, 404, "NotFound", $"secrets \"{name}\" not found", name, "secrets");
-        else await WriteAsync(http, 200, new V1Status { ApiVersion = "v1", Kind = "Status", Status = "Success", Details = new V1StatusDetails { Name = name, Kind = "secrets" } });
+        else await WriteJsonAsync(http, 200, StatusJson(null, "Success", null, null, name, "secrets"));
     }
 
     // ---- what a real API server refuses -----------------------------------------------------------------
@@ -841,11 +853,18 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
     }
 
     private static Task StatusAsync(HttpContext http, int code, string reason, string message, string? name = null, string? kind = null) =>
-        WriteAsync(http, code, new V1Status
-        {
-            ApiVersion = "v1", Kind = "Status", Metadata = new V1ListMeta(), Status = "Failure", Message = message, Reason = reason, Code = code,
-            Details = name is null && kind is null ? null : new V1StatusDetails { Name = name, Kind = kind },
-        });
+        WriteJsonAsync(http, code, StatusJson(code, "Failure", reason, message, name, kind));
+
+    // Written by hand: KubernetesClient's own converter for V1Status only reads (a client never sends one).
+    private static string StatusJson(int? code, string status, string? reason, string? message, string? name = null, string? kind = null)
+    {
+        var json = new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = status };
+        if (message is not null) json["message"] = message;
+        if (reason is not null) json["reason"] = reason;
+        if (name is not null || kind is not null) json["details"] = new JsonObject { ["name"] = name, ["kind"] = kind };
+        if (code is not null) json["code"] = code;
+        return json.ToJsonString();
+    }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex DnsSubdomain();

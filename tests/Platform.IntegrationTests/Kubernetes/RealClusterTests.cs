@@ -11,15 +11,15 @@ namespace Platform.IntegrationTests.Kubernetes;
 public sealed class RealClusterFixture : PlatformFixture
 {
     public static string? Unavailable() =>
-        Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } ? null : "no KUBECONFIG: set it to a cluster's kubeconfig to run against a real cluster";
+        System.Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } ? null : "no KUBECONFIG: set it to a cluster's kubeconfig to run against a real cluster";
 
     private static string Setting(string variable, string fallback) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
+        System.Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
 
     protected override IEnumerable<(string Name, string Value)> Settings =>
     [
         ("Executor__Runtime", "Kubernetes"),
-        ("Executor__Kubernetes__Kubeconfig", Environment.GetEnvironmentVariable("KUBECONFIG")!.Split(':')[0]),
+        ("Executor__Kubernetes__Kubeconfig", System.Environment.GetEnvironmentVariable("KUBECONFIG")!.Split(':')[0]),
         ("Executor__Kubernetes__Namespace", Setting("PLATFORM_TEST_KUBERNETES_NAMESPACE", "platform-tasks")),
         ("Executor__Kubernetes__DefaultImage", Setting("PLATFORM_TEST_KUBERNETES_IMAGE", "debian:bookworm-slim")),
     ];

@@ -220,7 +220,10 @@ internal sealed class KubernetesRuntime(
     /// </summary>
     private async Task FollowLogAsync(string name, TaskOutput output, DateTimeOffset? storedUpTo, CancellationToken ct)
     {
-        var after = storedUpTo;
+        // Lines up to this time were stored before (by a previous run of the executor, or before the stream
+        // broke). stdout and stderr arrive merged and not quite in time order, so only a replay is filtered.
+        var skipUpTo = storedUpTo;
+        DateTimeOffset? latest = storedUpTo;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -231,10 +234,9 @@ internal sealed class KubernetesRuntime(
                 while (await reader.ReadLineAsync(ct) is { } line)
                 {
                     var (at, text) = ParseLogLine(line);
-                    if (after is { } stored && Truncate(at) <= Truncate(stored)) continue;
-                    after = null;
+                    if (skipUpTo is { } stored && Truncate(at) <= Truncate(stored)) continue;
                     await output.WriteLineAsync(LogStream.Stdout, at, text);
-                    after = at;
+                    if (latest is null || at > latest) latest = at;
                 }
                 return;
             }
@@ -245,6 +247,7 @@ internal sealed class KubernetesRuntime(
             catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
             {
                 logger.LogWarning("Following the log of Pod {Pod} failed ({Error}); following it again", name, Describe(ex));
+                skipUpTo = latest;
                 try
                 {
                     await Task.Delay(RetryDelay, ct);

@@ -34,7 +34,15 @@ internal sealed class LeftBehindTasks(
             }
             await reaper.ReapAsync(orphan, $"executor {name} restarted while the task ran", ct);
         }
-        await runtime.CollectAsync(reattached, ct);
+        try
+        {
+            await runtime.CollectAsync(reattached, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Leftovers cost space, not correctness: the next start collects them.
+            logger.LogWarning(ex, "Removing what is left of ended tasks failed");
+        }
     }
 
     private async Task<bool> ReattachAsync(Guid taskId, CancellationToken ct)
