@@ -56,4 +56,18 @@ public sealed class ExecutorOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan DrainPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where tasks run: <see cref="TaskRuntimeKind.Local"/> in a sandbox on this host, or
+    /// <see cref="TaskRuntimeKind.Kubernetes"/> as Pods on a cluster (<c>Executor:Kubernetes</c>).
+    /// </summary>
+    [EnumDataType(typeof(TaskRuntimeKind))]
+    public TaskRuntimeKind Runtime { get; set; } = TaskRuntimeKind.Local;
+}
+
+/// <summary>The task runtimes an executor can use (<see cref="ExecutorOptions.Runtime"/>).</summary>
+public enum TaskRuntimeKind
+{
+    Local,
+    Kubernetes,
 }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
 using Platform.Executor.Tasks.Dispatching;
 using Platform.Executor.Tasks.Draining;
+using Platform.Executor.Tasks.Kubernetes;
 using Platform.Executor.Tasks.Leasing;
 using Platform.Executor.Tasks.Running;
+using Platform.Executor.Tasks.Runtime;
 using Platform.Executor.Telemetry;
 using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Apps;
@@ -36,8 +38,17 @@ internal static class ExecutorRegistration
         builder.Services.AddSingleton<PublisherAuthorization>();
         builder.AddSecretKeyRing();
         builder.Services.AddSingleton<TaskProcess>();
+        builder.AddKubernetesRuntime();
+        builder.Services.AddSingleton<ITaskRuntime>(sp => sp.GetRequiredService<IOptions<ExecutorOptions>>().Value.Runtime switch
+        {
+            TaskRuntimeKind.Kubernetes => sp.GetRequiredService<KubernetesRuntime>(),
+            _ => sp.GetRequiredService<TaskProcess>(),
+        });
         builder.Services.AddSingleton<TaskRunner>();
-        // Order matters: hosted services stop in reverse, so the lease is released after the runner recorded its tasks' ends.
+        builder.Services.AddSingleton<LeftBehindTasks>();
+        // Order matters: the runtime is probed before anything else starts; hosted services stop in reverse, so
+        // the lease is released after the runner recorded its tasks' ends.
+        builder.Services.AddHostedService<RuntimeProbe>();
         builder.Services.AddHostedService<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskRunner>());
         builder.Services.AddHostedService<PendingTaskRedispatcher>();

@@ -55,4 +55,21 @@ public sealed class StartupValidationTests(PlatformFixture platform)
             ("Executor__Name", "weaker"), ("Executor__Sandbox__Slirp4netns", "/nonexistent/slirp4netns"), ("Executor__Sandbox__AllowWeakerIsolation", "true"));
         Assert.Contains("WEAKER ISOLATION: tasks run without a network namespace per task", allowed);
     }
+
+    [Fact]
+    public async Task An_unknown_runtime_or_an_unreachable_kubernetes_api_stops_the_executor_naming_it()
+    {
+        var unknown = await StartExpectingFailureAsync("Executor", ("Executor__Name", "bad-runtime"), ("Executor__Runtime", "Nomad"));
+        Assert.Contains("Executor:Runtime", unknown);
+
+        var both = await StartExpectingFailureAsync("Executor", ("Executor__Name", "both-ways"), ("Executor__Runtime", "Kubernetes"),
+            ("Executor__Kubernetes__Url", "http://127.0.0.1:9"), ("Executor__Kubernetes__Kubeconfig", "/nonexistent/kubeconfig"));
+        Assert.Contains("give Url or Kubeconfig, not both", both);
+
+        // Nothing listens on port 9 (discard): the probe fails at start, before any task is claimed.
+        var unreachable = await StartExpectingFailureAsync("Executor", ("Executor__Name", "no-cluster"), ("Executor__Runtime", "Kubernetes"),
+            ("Executor__Kubernetes__Url", "http://127.0.0.1:9"));
+        Assert.Contains("Cannot run tasks on Kubernetes", unreachable);
+        Assert.Contains("platform-tasks", unreachable);
+    }
 }

@@ -51,9 +51,9 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
-    public void The_services_but_the_executor_run_as_non_root_with_nothing_to_escalate_with()
+    public void The_services_run_as_non_root_with_nothing_to_escalate_with()
     {
-        foreach (var deployment in All<V1Deployment>().Where(d => d.Metadata.Name != "platform-executor"))
+        foreach (var deployment in All<V1Deployment>())
         {
             var pod = deployment.Spec.Template.Spec;
             var container = pod.Containers.Single();
@@ -62,7 +62,11 @@ public sealed class KubernetesManifestTests
             Assert.False(container.SecurityContext.AllowPrivilegeEscalation);
             Assert.True(container.SecurityContext.ReadOnlyRootFilesystem);
             Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
-            Assert.False(pod.AutomountServiceAccountToken);
+            Assert.Null(container.SecurityContext.Privileged);
+            // Only the executor talks to the Kubernetes API (its tasks are Pods), with its ServiceAccount's token.
+            var executor = deployment.Metadata.Name == "platform-executor";
+            Assert.Equal(executor, pod.AutomountServiceAccountToken);
+            if (executor) Assert.Contains(container.Env, e => e is { Name: "Executor__Runtime", Value: "Kubernetes" });
         }
     }
 

@@ -26,6 +26,12 @@ internal sealed class RunTaskIntake(IOptions<ExecutorOptions> options, ILogger<R
     /// <summary>Frees the slot a delivery took: its claim failed or was dropped, or its task has ended.</summary>
     public void Release() => _slots.Release();
 
+    /// <summary>
+    /// Takes a slot for a task reattached after a restart, when one is free (survivors are not refused: they
+    /// run already); false when none was taken, and then none is to be released.
+    /// </summary>
+    public bool TryHold() => _slots.Wait(0);
+
     public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _closed.Token);

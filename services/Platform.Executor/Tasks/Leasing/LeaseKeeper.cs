@@ -5,12 +5,12 @@ using Platform.TaskStore.Leases;
 namespace Platform.Executor.Tasks.Leasing;
 
 /// <summary>
-/// Keeps this executor's lease alive. At start-up it also ends what a previous run under the same name left
-/// RUNNING (those processes died with it), at once rather than after the lease. Finding the tasks of other
+/// Keeps this executor's lease alive. At start-up it also settles what a previous run under the same name left
+/// RUNNING (<see cref="LeftBehindTasks"/>), at once rather than after the lease. Finding the tasks of other
 /// lost executors is <see cref="ReapingRegistration.AddLostTaskReaping"/>'s, which every worker service runs.
 /// </summary>
 internal sealed class LeaseKeeper(
-    ExecutorLeases leases, LostTaskReaper reaper, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<LeaseKeeper> logger)
+    ExecutorLeases leases, LeftBehindTasks leftBehind, IOptions<ExecutorOptions> options, TimeProvider clock, ILogger<LeaseKeeper> logger)
     : BackgroundService
 {
     private readonly DateTimeOffset _started = clock.GetUtcNow();
@@ -19,8 +19,7 @@ internal sealed class LeaseKeeper(
     {
         var settings = options.Value;
         await leases.RenewAsync(settings.Name, settings.LeaseDuration, cancellationToken);
-        foreach (var task in await leases.FindLeftBehindAsync(settings.Name, _started, cancellationToken))
-            await reaper.ReapAsync(task, $"executor {settings.Name} restarted while the task ran", cancellationToken);
+        await leftBehind.SettleAsync(_started, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 

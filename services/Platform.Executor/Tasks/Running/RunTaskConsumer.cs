@@ -18,20 +18,13 @@ internal sealed class RunTaskConsumer(
     public async Task Consume(ConsumeContext<RunTask> context)
     {
         var taskId = context.Message.TaskId ?? context.MessageId ?? NewId.NextGuid();
+        // The delivery holds a slot already (RunTaskIntake, in front of this consumer); it is handed to the run,
+        // or freed here whatever ends the consume without one.
+        ClaimedTask? task = null;
         try
         {
             await authorization.AuthorizeAsync(context.Message, PublisherIdentity.Of(context), context.CancellationToken);
-        }
-        catch (RunTaskUnauthorized refused)
-        {
-            logger.LogWarning("RunTask {TaskId} for app {App} refused: {Reason}", taskId, context.Message.App, refused.Message);
-            runner.ReleaseSlot();
-            throw;
-        }
-        // The delivery holds a slot already (RunTaskIntake, in front of this consumer).
-        ClaimedTask? task;
-        using (var claim = ExecutorTelemetry.StartClaim(context.Message, taskId))
-        {
+            using var claim = ExecutorTelemetry.StartClaim(context.Message, taskId);
             try
             {
                 task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
@@ -39,7 +32,6 @@ internal sealed class RunTaskConsumer(
             catch (RunTaskRejected rejected)
             {
                 claim?.SetStatus(ActivityStatusCode.Error, rejected.Message);
-                runner.ReleaseSlot();
                 // Recorded where the task can be known, then rethrown: the message goes to the error queue, with the reason.
                 await claimer.RecordRejectionAsync(context.Message, taskId, rejected, context.CancellationToken);
                 throw;
@@ -47,16 +39,20 @@ internal sealed class RunTaskConsumer(
             catch (Exception ex)
             {
                 claim?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                runner.ReleaseSlot();
                 throw;
             }
             claim?.SetTag("task.claimed", task is not null);
         }
-        if (task is null)
+        catch (RunTaskUnauthorized refused)
         {
-            runner.ReleaseSlot();
-            return;
+            logger.LogWarning("RunTask {TaskId} for app {App} refused: {Reason}", taskId, context.Message.App, refused.Message);
+            throw;
         }
+        finally
+        {
+            if (task is null) runner.ReleaseSlot();
+        }
+        if (task is null) return;
 
         // The process starts first and TaskStarted is announced meanwhile: the announcement is not on the way
         // from "run this" to the process running. The run waits for it before announcing the task's end, so

@@ -71,7 +71,7 @@ internal sealed class TaskClaimer(
         foreach (var (name, value) in app.SecretEnv) environment[name] = secrets.Decrypt(app.Name, name, value);
         return new ClaimedTask(task.Id, task.App, task.SequenceId, task.Name, task.Command, task.MemoryInMb, task.DiskInMb, environment, task.CreatedAt, now,
             task.TimeoutSeconds, task.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds, task.Attempt,
-            app.PidsLimit, app.Network);
+            app.PidsLimit, app.Network, app.Space, app.Image, app.SecretEnv.Keys.ToHashSet());
     }
 
     /// <summary>

@@ -39,15 +39,17 @@ internal sealed class TaskOutput : IAsyncDisposable
     /// <summary>Reads a pipe line by line until it closes. A line over the limit is split, each piece but the last marked.</summary>
     public async Task PumpAsync(StreamReader reader, LogStream stream)
     {
-        while (await reader.ReadLineAsync() is { } line)
+        while (await reader.ReadLineAsync() is { } line) await WriteLineAsync(stream, _clock.GetUtcNow(), line);
+    }
+
+    /// <summary>One line as it was read at <paramref name="at"/> (a runtime that timestamps its logs gives its own time).</summary>
+    public async ValueTask WriteLineAsync(LogStream stream, DateTimeOffset at, string line)
+    {
+        for (var start = 0; start < line.Length || start == 0; start += MaxLineLength)
         {
-            var at = _clock.GetUtcNow();
-            for (var start = 0; start < line.Length || start == 0; start += MaxLineLength)
-            {
-                var piece = line.Length - start > MaxLineLength ? line.Substring(start, MaxLineLength) + ContinuationMarker : line[start..];
-                await _lines.Writer.WriteAsync((stream, at, piece));
-                if (line.Length - start <= MaxLineLength) break;
-            }
+            var piece = line.Length - start > MaxLineLength ? line.Substring(start, MaxLineLength) + ContinuationMarker : line[start..];
+            await _lines.Writer.WriteAsync((stream, at, piece));
+            if (line.Length - start <= MaxLineLength) break;
         }
     }
 
@@ -69,22 +71,9 @@ internal sealed class TaskOutput : IAsyncDisposable
         }
     }
 
-    private async Task StoreAsync(List<TaskLogLine> batch)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await _store.AppendAsync(batch, CancellationToken.None);
-                return;
-            }
-            catch (Exception ex) when (attempt < 30)
-            {
-                _logger.LogWarning(ex, "Storing {Count} log lines of task {TaskId} failed (attempt {Attempt}); retrying", batch.Count, _taskId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt * attempt)));
-            }
-        }
-    }
+    private Task StoreAsync(List<TaskLogLine> batch) =>
+        Retry.UntilStoredAsync(() => _store.AppendAsync(batch, CancellationToken.None), 30, (ex, attempt) =>
+            _logger.LogWarning(ex, "Storing {Count} log lines of task {TaskId} failed (attempt {Attempt}); retrying", batch.Count, _taskId, attempt));
 
     /// <summary>Completes when every line enqueued so far is stored.</summary>
     public async ValueTask DisposeAsync()

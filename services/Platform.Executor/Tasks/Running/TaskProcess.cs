@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Platform.Executor.Tasks.Runtime;
 using Platform.Executor.Tasks.Sandboxing;
 using Platform.TaskStore.Logs;
 
@@ -13,12 +14,28 @@ internal sealed record ProcessOutcome(int? ExitCode, string? FailureReason)
 /// <summary>
 /// Runs a task's command (<c>sh -c command</c>) in its <see cref="Sandbox"/>, reads stdout and stderr line
 /// by line into <see cref="TaskOutput"/>, and ends the whole process tree when termination is requested:
-/// SIGTERM, then SIGKILL after the grace period.
+/// SIGTERM, then SIGKILL after the grace period. The local runtime: its processes die with the executor, so
+/// nothing survives a restart to reattach to.
 /// </summary>
-internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger)
+internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger) : ITaskRuntime
 {
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PidsLimitPoll = TimeSpan.FromMilliseconds(250);
+
+    public Task ProbeAsync(CancellationToken ct)
+    {
+        sandbox.Probe();
+        return Task.CompletedTask;
+    }
+
+    public bool EnforcesTimeout => false;
+
+    public Task<IReadOnlySet<Guid>> FindSurvivorsAsync(CancellationToken ct) => Task.FromResult<IReadOnlySet<Guid>>(new HashSet<Guid>());
+
+    public Task<ProcessOutcome> ReattachAsync(ClaimedTask task, TaskOutput output, TaskTermination termination, DateTimeOffset? storedUpTo) =>
+        throw new NotSupportedException("A local task's process does not outlive its executor.");
+
+    public Task CollectAsync(IReadOnlySet<Guid> keep, CancellationToken ct) => Task.CompletedTask;
 
     public async Task<ProcessOutcome> RunAsync(ClaimedTask task, TaskOutput output, TaskTermination termination)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Executor.Tasks.Draining;
 using Platform.Executor.Telemetry;
-using Platform.Executor.Tasks.Sandboxing;
+using Platform.Executor.Tasks.Runtime;
 using Platform.TaskStore.Logs;
 using Platform.TaskStore.Tasks;
 
@@ -29,9 +29,8 @@ internal sealed class TaskRunner : IHostedService
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ConcurrentDictionary<Guid, (string Reason, TimeSpan? Grace, DateTimeOffset At)> _earlyTerminations = new();
     private readonly IDocumentStore _store;
-    private readonly TaskProcess _process;
+    private readonly ITaskRuntime _runtime;
     private readonly TaskLogStore _logs;
-    private readonly Sandbox _sandbox;
     private readonly IBus _bus;
     private readonly TimeProvider _clock;
     private readonly ExecutorTelemetry _telemetry;
@@ -42,7 +41,7 @@ internal sealed class TaskRunner : IHostedService
 
     private sealed record Running(TaskTermination Termination, Task Completion);
 
-    public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, TaskProcess process, TaskLogStore logs, Sandbox sandbox,
+    public TaskRunner(IOptions<ExecutorOptions> options, IDocumentStore store, ITaskRuntime runtime, TaskLogStore logs,
         IBus bus, TimeProvider clock, ExecutorTelemetry telemetry, RunTaskIntake intake, ILogger<TaskRunner> logger)
     {
         _intake = intake;
@@ -50,9 +49,8 @@ internal sealed class TaskRunner : IHostedService
         _requeueAfter = options.Value.RedispatchAfter;
         ExecutorName = options.Value.Name;
         _store = store;
-        _process = process;
+        _runtime = runtime;
         _logs = logs;
-        _sandbox = sandbox;
         _bus = bus;
         _clock = clock;
         _telemetry = telemetry;
@@ -70,12 +68,27 @@ internal sealed class TaskRunner : IHostedService
     /// task's trace although it continues after the consumer has returned.
     /// </summary>
     /// <paramref name="announced"/> completes once the task's start has been announced; its end is announced after it.
-    public void Start(ClaimedTask task, ActivityContext trace, Task announced)
+    public void Start(ClaimedTask task, ActivityContext trace, Task announced) => Run(task, trace, announced, reattach: null, holdsSlot: true);
+
+    /// <summary>
+    /// Follows a task that outlived a restart of this executor (<see cref="ITaskRuntime.FindSurvivorsAsync"/>) to
+    /// its end, as if it had been started here. It takes a slot of the intake when one is free (it runs already,
+    /// so it is never refused). <paramref name="storedUpTo"/>: the time of its last stored output line.
+    /// </summary>
+    public void Reattach(ClaimedTask task, string? cancelReason, DateTimeOffset? storedUpTo)
+    {
+        Run(task, default, Task.CompletedTask, new Reattachment(storedUpTo), holdsSlot: _intake.TryHold());
+        if (cancelReason is not null) Terminate(task.TaskId, cancelReason, null);
+    }
+
+    private sealed record Reattachment(DateTimeOffset? StoredUpTo);
+
+    private void Run(ClaimedTask task, ActivityContext trace, Task announced, Reattachment? reattach, bool holdsSlot)
     {
         var termination = new TaskTermination(TimeSpan.FromSeconds(task.TerminationGracePeriodSeconds));
         var completion = new TaskCompletionSource();
         _running[task.TaskId] = new Running(termination, completion.Task);
-        if (task.TimeoutSeconds is { } timeout)
+        if (task.TimeoutSeconds is { } timeout && !_runtime.EnforcesTimeout)
             termination.RequestAfter(TimeSpan.FromSeconds(timeout), $"task exceeded its timeout of {timeout} s and was terminated", _clock);
         if (_earlyTerminations.TryRemove(task.TaskId, out var early)) termination.Cancel(early.Reason, early.Grace);
 
@@ -84,29 +97,31 @@ internal sealed class TaskRunner : IHostedService
             try
             {
                 using var run = ExecutorTelemetry.StartRun(task, trace);
-                await RunAsync(task, termination, run, announced);
+                await RunAsync(task, termination, run, announced, reattach);
             }
             finally
             {
                 _running.TryRemove(task.TaskId, out _);
                 termination.Dispose();
-                _intake.Release();
+                if (holdsSlot) _intake.Release();
                 completion.SetResult();
             }
         });
     }
 
-    private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run, Task announced)
+    private async Task RunAsync(ClaimedTask task, TaskTermination termination, Activity? run, Task announced, Reattachment? reattach)
     {
         _telemetry.Started(task);
         ProcessOutcome outcome;
-        // A retried attempt appends to the output of the earlier ones; only then is the last line number looked up.
-        var after = task.Attempt > 1 ? await _logs.LastSequenceAsync(task.TaskId, CancellationToken.None) : 0;
+        // A retried attempt, or a reattached run, appends to the output stored before; only then is the last line number looked up.
+        var after = task.Attempt > 1 || reattach is not null ? await _logs.LastSequenceAsync(task.TaskId, CancellationToken.None) : 0;
         await using (var output = new TaskOutput(task.TaskId, _logs, _clock, _logger, after))
         {
             try
             {
-                outcome = await _process.RunAsync(task, output, termination);
+                outcome = reattach is null
+                    ? await _runtime.RunAsync(task, output, termination)
+                    : await _runtime.ReattachAsync(task, output, termination, reattach.StoredUpTo);
             }
             catch (Exception ex)
             {
@@ -129,25 +144,13 @@ internal sealed class TaskRunner : IHostedService
             await _bus.Publish(TaskMessages.Terminated(task.TaskId, task.App, reason, endedAt));
     }
 
-    // The end of a task must be recorded even across a database restart: retry, with backoff, for minutes.
-    private async Task RecordEndAsync(ClaimedTask task, object terminal)
-    {
-        for (var attempt = 1; ; attempt++)
+    private Task RecordEndAsync(ClaimedTask task, object terminal) =>
+        Retry.UntilStoredAsync(async () =>
         {
-            try
-            {
-                await using var session = _store.LightweightSession();
-                session.Events.Append(task.TaskId, terminal);
-                await session.SaveChangesAsync();
-                return;
-            }
-            catch (Exception ex) when (attempt < 60)
-            {
-                _logger.LogWarning(ex, "Recording the end of task {TaskId} failed (attempt {Attempt}); retrying", task.TaskId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * attempt * attempt)));
-            }
-        }
-    }
+            await using var session = _store.LightweightSession();
+            session.Events.Append(task.TaskId, terminal);
+            await session.SaveChangesAsync();
+        }, 60, (ex, attempt) => _logger.LogWarning(ex, "Recording the end of task {TaskId} failed (attempt {Attempt}); retrying", task.TaskId, attempt));
 
     /// <summary>
     /// A task ended by this executor's shutdown runs again elsewhere when its max_attempts allows (as a lost
@@ -191,11 +194,7 @@ internal sealed class TaskRunner : IHostedService
         return false;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _sandbox.Probe();
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ internal sealed class TaskTermination(TimeSpan gracePeriod) : IDisposable
 {
     private readonly CancellationTokenSource _requested = new();
     private string? _reason;
+    private ITimer? _timeout;
 
     public CancellationToken Requested => _requested.Token;
     public string? Reason => Volatile.Read(ref _reason);
@@ -44,8 +45,13 @@ internal sealed class TaskTermination(TimeSpan gracePeriod) : IDisposable
     }
 
     /// <summary>Requests termination with <paramref name="reason"/> once <paramref name="timeout"/> has passed.</summary>
+    /// The timer is held (and disposed with this), so that it is not collected before it fires.
     public void RequestAfter(TimeSpan timeout, string reason, TimeProvider clock) =>
-        clock.CreateTimer(_ => Request(reason), null, timeout, Timeout.InfiniteTimeSpan);
+        _timeout = clock.CreateTimer(_ => Request(reason), null, timeout, Timeout.InfiniteTimeSpan);
 
-    public void Dispose() => _requested.Dispose();
+    public void Dispose()
+    {
+        _timeout?.Dispose();
+        _requested.Dispose();
+    }
 }
