@@ -132,11 +132,14 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
         while (await streaming.StandardError.ReadLineAsync() is { } exchange && !exchange.StartsWith("< 200", StringComparison.Ordinal))
         {
         }
+        // The verbose exchanges go on (a poll a second): keep reading them, so that a full pipe never blocks the CLI.
+        var drained = streaming.StandardError.ReadToEndAsync();
         Assert.Equal(0, (await _cli.RunAsync("run-task", app, "--name", "later", "--command", "echo c")).ExitCode);
         var streamed = await streaming.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.EndsWith("[APP/TASK/later] OUT c", streamed);
         using (var interrupt = Process.Start("kill", ["-INT", streaming.Id.ToString()])) await interrupt.WaitForExitAsync();
-        await streaming.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await streaming.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await drained;
         Assert.Equal(130, streaming.ExitCode);
     }
 
