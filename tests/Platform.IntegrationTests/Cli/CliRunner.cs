@@ -81,13 +81,17 @@ public sealed class CliRunner : IDisposable
     /// <summary>Starts the CLI and leaves reading its output to the caller (for live streaming).</summary>
     public Process Start(string[] arguments, params (string Name, string? Value)[] environment)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // A test run started in the background by a shell without job control ignores SIGINT, and its children
+        // inherit that: the CLI is started with SIGINT at its default, as at a terminal, so Ctrl-C can be tested.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Assembly);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in Environment(environment))
