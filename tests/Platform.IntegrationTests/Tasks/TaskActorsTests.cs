@@ -55,6 +55,29 @@ public sealed class TaskActorsTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Always_jobs_fired_together_in_one_transaction_each_record_their_own_job()
+    {
+        // Due in the same instants, Always jobs are fired in batches (one transaction, one session for several jobs).
+        var app = await platform.RegisterAppAsync();
+        var jobs = new List<string>();
+        for (var i = 0; i < 3; i++) jobs.Add(await platform.CreateJobAsync(app, command: "true"));
+        try
+        {
+            await Task.WhenAll(jobs.Select(job => platform.AddScheduleAsync(job, "*/2 * * * * *")));
+            foreach (var job in jobs)
+            {
+                var fired = await platform.EventuallyAsync(() => platform.OccurrencesAsync(job, "fired"), o => o.Count >= 1, Patience, $"a fired occurrence of {job}");
+                var events = await EventsAsync(fired[0]["task_guid"]!.GetValue<Guid>());
+                Assert.Equal($"service:scheduler (schedule of job {job})", By(events, "task_accepted"));
+            }
+        }
+        finally
+        {
+            foreach (var job in jobs) await platform.DeleteJobAsync(job);
+        }
+    }
+
+    [Fact]
     public async Task Deleting_an_app_records_who_deleted_it_on_the_cancel_of_its_running_task()
     {
         // An app's tasks go with it once ended; the cancel is seen on the stream while the task, ignoring
