@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Leases;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Logs;
@@ -28,6 +29,11 @@ public static class TaskStoreRegistration
     {
         builder.Services.AddOptions<TaskStoreOptions>()
             .Bind(builder.Configuration.GetSection(TaskStoreOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Read by every service that creates tasks (the Api refuses, the Scheduler skips), from one section.
+        builder.Services.AddOptions<UnfinishedTaskLimitOptions>()
+            .Bind(builder.Configuration.GetSection(UnfinishedTaskLimitOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -144,6 +150,7 @@ public static class TaskStoreRegistration
         store.Schema.For<JobSchedule>().Index(x => x.Job);
         store.Schema.For<ScheduleProgress>().Index(x => x.Job);
         store.Schema.For<JobOccurrence>().Index(x => x.Job);
+        store.Schema.For<AuditEntry>().Index(x => x.Space).Index(x => x.TargetName).Index(x => x.At);
         store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(ExecutorLeaseTable.Define(schema));
