@@ -6,7 +6,8 @@ using Platform.TaskStore.Apps;
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>A task's process, ready to start, with the means to signal its whole tree.</summary>
-internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgroup, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
+internal sealed class SandboxedProcess(
+    ProcessStartInfo start, TaskCgroup? cgroup, TaskCgroups? cgroups, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
 {
     public ProcessStartInfo StartInfo { get; } = start;
 
@@ -27,11 +28,22 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgrou
 
     public bool PidsLimitReached() => cgroup?.PidsLimitReached() ?? false;
 
+    /// <summary>
+    /// Hands the network namespace and the cgroups back once every process of the task is gone (only then
+    /// may they serve another task), in the background: the task's end is recorded meanwhile.
+    /// </summary>
     public void Dispose()
     {
-        network?.TaskEnded(taskGone: cgroup?.Empty() == true);
-        cgroup?.Dispose();
         if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
+        if (cgroup is not null) _ = ReleaseAsync(cgroup);
+    }
+
+    private async Task ReleaseAsync(TaskCgroup taskCgroup)
+    {
+        var gone = await taskCgroup.EmptiedAsync();
+        network?.TaskEnded(gone);
+        if (cgroups is not null) cgroups.Return(taskCgroup, gone);
+        else taskCgroup.Remove();
     }
 }
 
@@ -52,7 +64,8 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgrou
 /// The host's support is probed once at start-up and reported in one log line; a missing layer stops the
 /// executor unless <see cref="SandboxOptions.AllowWeakerIsolation"/> says otherwise.
 /// </summary>
-internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, ILogger<Sandbox> logger)
+internal sealed class Sandbox(
+    IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, TaskCgroups cgroups, ILogger<Sandbox> logger)
 {
     public const string Scratch = "/home/task";
     private static readonly HashSet<string> NotFromHost = ["tmp", "home", "proc", "dev", "sys"];
@@ -157,7 +170,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
 
         var policy = task.Network ?? AppNetwork.Default;
         var pidsLimit = task.PidsLimit ?? options.Value.DefaultPidsLimit;
-        var cgroup = TaskCgroup.Create(_cgroups!, $"platform-task-{task.TaskId:N}", task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
+        var cgroup = cgroups.Take(task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
         TaskNetwork? network = null;
         try
         {
@@ -165,7 +178,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         }
         catch
         {
-            cgroup.Dispose();
+            cgroups.Return(cgroup, taskGone: true);
             throw;
         }
 
@@ -177,7 +190,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         if (network is not null) foreach (var argument in (string[])["nsenter", $"--net={network.NamespacePath}", "--"]) start.ArgumentList.Add(argument);
         foreach (var argument in BubblewrapArguments(task, policy)) start.ArgumentList.Add(argument);
         Configure(start, task, Scratch);
-        return new SandboxedProcess(start, cgroup, network, hostScratch: null, pidsLimit);
+        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit);
     }
 
     /// <summary>setpriv makes the chain the task user, with no capabilities and no way to gain any; bubblewrap then runs unprivileged.</summary>
@@ -220,7 +233,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         // setsid: the task gets a process group of its own, so that termination reaches its children.
         var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c", task.Command }, WorkingDirectory = scratch };
         Configure(start, task, scratch);
-        return new SandboxedProcess(start, cgroup: null, network: null, hostScratch: scratch, pidsLimit: null);
+        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null);
     }
 
     private static void Configure(ProcessStartInfo start, ClaimedTask task, string scratch)
@@ -253,7 +266,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
     {
         try
         {
-            using var probe = TaskCgroup.Create(_cgroups!, $"platform-probe-{Environment.ProcessId}", 64L * 1024 * 1024, 64, 64);
+            cgroups.Probe(_cgroups!);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
