@@ -80,6 +80,11 @@ run_kept_all() {
   sh -c 'echo $$ > "$1" && echo $$ > "$2" && echo $$ > "$3" && exec 3< "$4" && shift 4 && exec "$@"' x "$kept_cg/cgroup.procs" "$kept_pids/cgroup.procs" "$kept_cpu/cgroup.procs" "$work/filter.bpf" \
     nsenter --net="$work/kept-ns" -- "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
 }
+run_launcher() {
+  "$work/launch" --cgroup "$kept_cg/cgroup.procs" --cgroup "$kept_pids/cgroup.procs" --cgroup "$kept_cpu/cgroup.procs" --netns "$work/kept-ns" \
+    --seccomp "$work/filter.bpf" --user "$uid:$gid" -- "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+}
+cc -O2 -o "$work/launch" "$(dirname "${BASH_SOURCE[0]}")/../services/Platform.Executor/Tasks/Sandboxing/Launcher/platform-sandbox-launch.c" 2>/dev/null || true
 
 echo "sandbox start cost, $n starts each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "(CPU: the starts' own processes; the kernel's workers that free namespaces and cgroups afterwards are not in it)"
@@ -91,7 +96,8 @@ if [ -s "$work/filter.bpf" ]; then
   mkdir "$kept_cg" "$kept_pids" "$kept_cpu"; echo 268435456 > "$kept_cg/memory.limit_in_bytes"; echo 1024 > "$kept_pids/pids.max"; echo 256 > "$kept_cpu/cpu.shares"
   time_it "+ the same cgroups kept from start to start (joined only)" run_kept_cgroups
   : > "$work/kept-ns"; unshare --net="$work/kept-ns" true
-  time_it "+ a network namespace kept from start to start (the executor now)" run_kept_all
+  time_it "+ a network namespace kept from start to start (sh, nsenter, setpriv)" run_kept_all
+  [ -x "$work/launch" ] && time_it "the same through platform-sandbox-launch (the executor now)" run_launcher
   umount "$work/kept-ns"; rmdir "$kept_cg" "$kept_pids" "$kept_cpu"
 fi
 time_it "user namespace + a network namespace made for the start" run_network

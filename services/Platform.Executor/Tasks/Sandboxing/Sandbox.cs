@@ -75,7 +75,8 @@ internal sealed class Sandbox(
     private string? _seccomp;
     private bool _networks;
     private string? _resolvConf;
-    private string _launcher = "";
+    private string _shellLauncher = "";
+    private string? _launcher;
 
     public bool Enabled { get; private set; }
 
@@ -114,10 +115,11 @@ internal sealed class Sandbox(
         Enabled = true;
         logger.LogInformation(
             "Sandbox: bubblewrap (PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
-            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}",
+            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; started by {Launcher}",
             Scratch, _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}) in a user namespace" : "root without capabilities",
             _seccomp is null ? "off" : "on", _networks ? "per task (slirp4netns + nftables)" : "shared with the host",
-            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory);
+            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory,
+            _launcher ?? "sh, nsenter and setpriv");
     }
 
     /// <summary>The layers beyond bubblewrap and the memory cgroup, each tried for real; returns the ones this host lacks.</summary>
@@ -158,10 +160,24 @@ internal sealed class Sandbox(
         if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
 
         var files = _cgroups.Parents().Count();
-        _launcher = string.Join(" && ", Enumerable.Range(1, files).Select(i => $"echo $$ > \"${i}\"")
+        _shellLauncher = string.Join(" && ", Enumerable.Range(1, files).Select(i => $"echo $$ > \"${i}\"")
             .Concat(_seccomp is null ? Array.Empty<string>() : [$"exec 3< \"${files + 1}\""])
             .Append($"shift {files + (_seccomp is null ? 0 : 1)}").Append("exec \"$@\""));
+        _launcher = ProbeLauncher();
         return missing;
+    }
+
+    /// <summary>The launcher's path when it is there and starts a trial sandbox; otherwise null, and a warning says why.</summary>
+    private string? ProbeLauncher()
+    {
+        var configured = options.Value.Launcher;
+        if (configured.Length == 0) return null;
+        var path = Path.Combine(AppContext.BaseDirectory, configured);
+        string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
+        problem ??= Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher");
+        if (problem is null) return path;
+        logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
+        return null;
     }
 
     public async Task<SandboxedProcess> PrepareAsync(ClaimedTask task, CancellationToken ct)
@@ -182,15 +198,42 @@ internal sealed class Sandbox(
             throw;
         }
 
-        // A shell joins the cgroups (and opens the seccomp program for bubblewrap), then becomes the rest of
-        // the chain, so every process of the task is in its cgroups from the first instruction.
-        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", _launcher, "platform-task" } };
-        foreach (var file in cgroup.ProcsFiles) start.ArgumentList.Add(file);
-        if (_seccomp is not null) start.ArgumentList.Add(_seccomp);
-        if (network is not null) foreach (var argument in (string[])["nsenter", $"--net={network.NamespacePath}", "--"]) start.ArgumentList.Add(argument);
+        var start = _launcher is { } launcher ? Launch(launcher, cgroup, network) : LaunchThroughShell(cgroup, network);
         foreach (var argument in BubblewrapArguments(task, policy)) start.ArgumentList.Add(argument);
         Configure(start, task, Scratch);
         return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit);
+    }
+
+    /// <summary>One process joins the cgroups and the network namespace, opens the seccomp program and becomes the task user, then runs bubblewrap.</summary>
+    private ProcessStartInfo Launch(string launcher, TaskCgroup cgroup, TaskNetwork? network)
+    {
+        var start = new ProcessStartInfo(launcher);
+        foreach (var file in cgroup.ProcsFiles) Add(start, "--cgroup", file);
+        if (network is not null) Add(start, "--netns", network.NamespacePath);
+        if (_seccomp is not null) Add(start, "--seccomp", _seccomp);
+        if (_user is { } user) Add(start, "--user", $"{user.Uid}:{user.Gid}");
+        start.ArgumentList.Add("--");
+        return start;
+    }
+
+    /// <summary>
+    /// The same through three programs: a shell joins the cgroups (and opens the seccomp program for
+    /// bubblewrap), then becomes nsenter, which becomes setpriv, so every process of the task is in its
+    /// cgroups from the first instruction.
+    /// </summary>
+    private ProcessStartInfo LaunchThroughShell(TaskCgroup cgroup, TaskNetwork? network)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", _shellLauncher, "platform-task" } };
+        foreach (var file in cgroup.ProcsFiles) start.ArgumentList.Add(file);
+        if (_seccomp is not null) start.ArgumentList.Add(_seccomp);
+        if (network is not null) Add(start, "nsenter", $"--net={network.NamespacePath}", "--");
+        if (_user is not null) Add(start, UserArguments(_user));
+        return start;
+    }
+
+    private static void Add(ProcessStartInfo start, params string[] arguments)
+    {
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
     }
 
     /// <summary>setpriv makes the chain the task user, with no capabilities and no way to gain any; bubblewrap then runs unprivileged.</summary>
@@ -201,7 +244,6 @@ internal sealed class Sandbox(
 
     private IEnumerable<string> BubblewrapArguments(ClaimedTask task, AppNetwork policy)
     {
-        if (_user is not null) foreach (var argument in UserArguments(_user)) yield return argument;
         yield return options.Value.Bubblewrap;
         foreach (var argument in IsolationFlags()) yield return argument;
         // Without namespaces of our own an allow-list cannot be enforced: such a task gets no network rather than all of it.

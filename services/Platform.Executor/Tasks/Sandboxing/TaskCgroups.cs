@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Platform.Executor.Telemetry;
 
@@ -9,7 +11,7 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// rest of a sandboxed start's cgroup work (about 4 ms of system time per task on 2 cores, eng/sandbox-layers.sh),
 /// and v1's memory cgroups are freed by the kernel's workers long after: so a cgroup whose task has left no
 /// process behind, and little charged memory, serves the next task, with that task's limits written into it.
-/// The names carry the executor's name, so that the ones a killed executor left are removed at its next start.
+/// The names carry the executor's name and work directory, so that the ones a killed executor left are removed at its next start.
 /// </summary>
 internal sealed class TaskCgroups(IOptions<ExecutorOptions> executor, ExecutorTelemetry telemetry) : IDisposable
 {
@@ -35,8 +37,11 @@ internal sealed class TaskCgroups(IOptions<ExecutorOptions> executor, ExecutorTe
     public void Probe(CgroupLayout layout)
     {
         _layout = layout;
+        // The name and the work directory say which executor this is: another one on the host (say, of a
+        // second installation whose executor has the same name) must not take these for its leftovers.
         var name = new string(executor.Value.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
-        _prefix = $"platform-{name}-";
+        var directory = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(executor.Value.WorkDirectory))))[..8];
+        _prefix = $"platform-{name}-{directory}-";
         var stale = layout.Parents().SelectMany(parent => Directory.GetDirectories(parent, _prefix + "*")).Select(Path.GetFileName).Distinct();
         foreach (var left in stale) TaskCgroup.Existing(layout, left!).Remove();
         var first = TaskCgroup.Create(layout, _prefix + Interlocked.Increment(ref _count));
