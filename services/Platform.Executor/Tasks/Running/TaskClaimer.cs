@@ -16,8 +16,8 @@ namespace Platform.Executor.Tasks.Running;
 /// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
 /// </summary>
 internal sealed class TaskClaimer(
-    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, SecretKeyRing secrets, IOptions<ExecutorOptions> options, TimeProvider clock,
-    ILogger<TaskClaimer> logger)
+    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, SecretKeyRing secrets, IOptions<ExecutorOptions> options,
+    IOptions<UnfinishedTaskLimitOptions> limits, TimeProvider clock, ILogger<TaskClaimer> logger)
 {
     /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
     // publisher: who published the RunTask (PublisherAuthorization), recorded with the accepted event when this starts the stream.
@@ -42,6 +42,8 @@ internal sealed class TaskClaimer(
                 message.TimeoutSeconds, message.TerminationGracePeriodSeconds, message.MaxAttempts);
             var errors = TaskDefinition.Validate(overrides, app);
             if (errors.Count > 0) throw new RunTaskRejected(errors);
+            // An outside publisher's task is held to the limits the Api's and the Scheduler's are held to.
+            if (limits.Value.Exceeded(app, await UnfinishedTaskCounts.OfAsync(session, app, ct)) is { } limit) throw new RunTaskRejected("limit", limit);
             var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
             // The publisher accepted it; the claim that follows in this transaction is the executor's own.
             stream.AppendOne(Actors.On(accepted, publisher));
