@@ -222,6 +222,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         _results.Note($"statements per no-op task: {result.PerTaskStatements}");
         _results.Note($"CPU per no-op task: {result.PerTaskCpu}");
         _results.Add(new ResultRow($"Throughput, {(sandboxed ? "sandboxed" : "unsandboxed")} no-op tasks", "tasks/s", true, Figure.Of(result.TasksPerSecond), Target: sandboxed ? 150 : 400));
+        _results.Note("memory (VmRSS) after the load: " + string.Join(", ", platform.ResidentMemory().Select(m => $"{m.Service} {m.MiB:0} MiB")));
     }
 
     // A global retention limit far above anything seeded, so that only the app made for measure 4 is pruned.
