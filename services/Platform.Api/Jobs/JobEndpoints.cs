@@ -168,7 +168,7 @@ internal static class JobEndpoints
         var overrides = JobTasks.Overrides(found);
         var errors = TaskDefinition.Validate(overrides, app);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (await limits.ExceededAsync(query, app, ct) is { } limit) return Problems.Invalid("limit", limit);
+        if (await limits.ExceededAsync(app, ct) is { } limit) return Problems.Invalid("limit", limit);
 
         TaskAccepted accepted;
         var sequenceId = await sequences.NextAsync(app.Name, ct);

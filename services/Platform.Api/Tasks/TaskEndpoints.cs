@@ -47,7 +47,7 @@ internal static class TaskEndpoints
             request.TimeoutSeconds, request.TerminationGracePeriodSeconds, request.MaxAttempts);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (await limits.ExceededAsync(session, registered, ct) is { } limit) return Problems.Invalid("limit", limit);
+        if (await limits.ExceededAsync(registered, ct) is { } limit) return Problems.Invalid("limit", limit);
 
         var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
         session.LastModifiedBy = caller.Description;
