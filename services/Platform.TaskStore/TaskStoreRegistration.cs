@@ -54,6 +54,8 @@ public static class TaskStoreRegistration
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        // Before Marten's migration, which Marten puts at the head of the hosted services.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, AppTaskColumns>());
 
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();

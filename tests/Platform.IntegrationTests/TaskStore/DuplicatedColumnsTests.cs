@@ -144,11 +144,13 @@ public sealed class DuplicatedColumnsTests : IAsyncLifetime
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
+    private void ShapeBeforeTheColumns(StoreOptions store) => ShapeBeforeTheColumns(store, _servers.PostgresConnectionString, _schema);
+
     /// <summary>The task store's Marten configuration as it was before state, space and job had columns (main, 2026-12-01).</summary>
-    private void ShapeBeforeTheColumns(StoreOptions store)
+    internal static void ShapeBeforeTheColumns(StoreOptions store, string connectionString, string schema)
     {
-        store.Connection(_servers.PostgresConnectionString);
-        store.DatabaseSchemaName = _schema;
+        store.Connection(connectionString);
+        store.DatabaseSchemaName = schema;
         store.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         store.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         store.Events.StreamIdentity = StreamIdentity.AsGuid;

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Marten;
+using Marten.Linq;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Platform.IntegrationTests.Infrastructure;
+using Platform.TaskStore;
+using Platform.TaskStore.Tasks;
+using Xunit.Abstractions;
+
+namespace Platform.IntegrationTests.TaskStore;
+
+/// <summary>
+/// What the per-POST limit check (an app's and its space's unfinished tasks) costs on 200,000 tasks, 1 % of
+/// them unfinished: the two LINQ counts on the JSON as the Api ran them before the state and space columns,
+/// then, after the migration a service's start applies, <see cref="UnfinishedTasks"/> on the partial indexes.
+/// Prints both plans (EXPLAIN ANALYZE) and the mean of many runs.
+/// </summary>
+[Trait("Category", "Benchmark")]
+public sealed class UnfinishedCountBenchmark(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Apps = 20, TasksPerApp = 10_000, Spaces = 2, UnfinishedPerApp = 100, Runs = 200;
+    private readonly string _schema = TestServers.NewIsolationName();
+    private ServerEndpoints _servers = null!;
+    private NpgsqlDataSource _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _servers = await TestServers.GetAsync();
+        _database = NpgsqlDataSource.Create(_servers.PostgresConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await TestServers.DropSchemaAsync(_servers, _schema);
+        await _database.DisposeAsync();
+    }
+
+    [BenchmarkFact]
+    public async Task Counting_an_apps_and_its_spaces_unfinished_tasks_among_200000()
+    {
+        const string app = "app-7", space = "space-1";
+        await using (var before = DocumentStore.For(store => DuplicatedColumnsTests.ShapeBeforeTheColumns(store, _servers.PostgresConnectionString, _schema)))
+        {
+            await before.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            var at = DateTimeOffset.UtcNow;
+            var tasks = Enumerable.Range(0, Apps * TasksPerApp).Select(n => new AppTask
+            {
+                Id = Guid.CreateVersion7(), App = $"app-{n % Apps}", Space = $"space-{n % Apps % Spaces}", SequenceId = n / Apps + 1,
+                Name = $"task-{n}", Command = "true", MemoryInMb = 256, DiskInMb = 1024, CreatedAt = at, UpdatedAt = at,
+                State = n / Apps < UnfinishedPerApp ? (TaskState)(n % 3) : n % 10 == 0 ? TaskState.Failed : TaskState.Succeeded,
+            }).ToList();
+            await before.BulkInsertAsync(tasks, batchSize: 10_000);
+            await AnalyzeAsync();
+
+            // The Api's two counts as they were: Marten's LINQ over the JSON (App had its column already).
+            await using var session = before.QuerySession();
+            var ofApp = session.Query<AppTask>().Where(t => t.App == app
+                && (t.State == TaskState.Pending || t.State == TaskState.Running || t.State == TaskState.Canceling)).ToCommand(FetchType.Count);
+            var ofSpace = session.Query<AppTask>().Where(t => t.Space == space
+                && (t.State == TaskState.Pending || t.State == TaskState.Running || t.State == TaskState.Canceling)).ToCommand(FetchType.Count);
+            await ExplainAsync("before, the app's count (LINQ on the JSON)", ofApp);
+            await ExplainAsync("before, the space's count (LINQ on the JSON)", ofSpace);
+            var mean = await MeanAsync(async () =>
+            {
+                var batch = session.CreateBatchQuery();
+                var a = batch.Query<AppTask>().Where(t => t.App == app
+                    && (t.State == TaskState.Pending || t.State == TaskState.Running || t.State == TaskState.Canceling)).Count();
+                var s = batch.Query<AppTask>().Where(t => t.Space == space
+                    && (t.State == TaskState.Pending || t.State == TaskState.Running || t.State == TaskState.Canceling)).Count();
+                await batch.Execute();
+                Assert.Equal(((long)UnfinishedPerApp, (long)UnfinishedPerApp * Apps / Spaces), ((long)await a, (long)await s));
+            });
+            output.WriteLine($"before: both counts in one batch, mean of {Runs}: {mean:F2} ms");
+        }
+
+        var migration = Stopwatch.StartNew();
+        using var host = StartService();
+        await host.StartAsync();
+        output.WriteLine($"migration at start-up (columns added and back-filled, indexes made) for {Apps * TasksPerApp:N0} tasks: {migration.Elapsed.TotalSeconds:F1} s");
+        await AnalyzeAsync();
+
+        var unfinished = host.Services.GetRequiredService<UnfinishedTasks>();
+        var sql = $"""
+                   select (select count(*) from {_schema}.{AppTask.TableName} t where t.{AppTask.AppColumn} = $1 and {UnfinishedTasks.Predicate("t")}),
+                          (select count(*) from {_schema}.{AppTask.TableName} t where t.{AppTask.SpaceColumn} = $2 and {UnfinishedTasks.Predicate("t")})
+                   """;
+        await using var after = _database.CreateCommand(sql);
+        after.Parameters.Add(new NpgsqlParameter { Value = app });
+        after.Parameters.Add(new NpgsqlParameter { Value = space });
+        var plan = await ExplainAsync("after, both counts (UnfinishedTasks)", after);
+        Assert.Contains("mt_doc_apptask_idx_app_unfinished", plan);
+        Assert.Contains("mt_doc_apptask_idx_space", plan);
+        var meanAfter = await MeanAsync(async () =>
+            Assert.Equal(((long)UnfinishedPerApp, (long)UnfinishedPerApp * Apps / Spaces), await unfinished.CountAsync(app, space, CancellationToken.None)));
+        output.WriteLine($"after: both counts in one statement, mean of {Runs}: {meanAfter:F2} ms");
+
+        // The other queries that look for unfinished tasks by state use the small partial indexes too.
+        await using var orphans = _database.CreateCommand(
+            $"select t.id from {_schema}.{AppTask.TableName} t where t.{AppTask.StateColumn} in ('Running', 'Canceling') limit 1000");
+        Assert.Contains("Index", await ExplainAsync("after, running and canceling tasks (the orphan search's filter)", orphans));
+    }
+
+    private IHost StartService()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TaskStore:ConnectionString"] = _servers.PostgresConnectionString,
+            ["TaskStore:Schema"] = _schema,
+        });
+        builder.AddTaskStore();
+        return builder.Build();
+    }
+
+    private async Task AnalyzeAsync()
+    {
+        await using var analyze = _database.CreateCommand($"vacuum analyze {_schema}.{AppTask.TableName}");
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    private async Task<string> ExplainAsync(string what, NpgsqlCommand query)
+    {
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var explain = new NpgsqlCommand("explain (analyze, buffers) " + query.CommandText, connection);
+        foreach (NpgsqlParameter parameter in query.Parameters) explain.Parameters.Add(parameter.Clone());
+        var lines = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+        var plan = string.Join('\n', lines);
+        output.WriteLine($"--- {what}\n{query.CommandText}\n{plan}\n");
+        return plan;
+    }
+
+    /// <returns>The mean time of <paramref name="run"/> in milliseconds, over <see cref="Runs"/> runs after 20 to warm up.</returns>
+    private static async Task<double> MeanAsync(Func<Task> run)
+    {
+        for (var i = 0; i < 20; i++) await run();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < Runs; i++) await run();
+        return clock.Elapsed.TotalMilliseconds / Runs;
+    }
+}
