@@ -20,24 +20,9 @@ namespace Platform.IntegrationTests.TaskStore;
 /// service's start (Marten's schema changes, applied by <c>AddTaskStore</c>): the columns are filled in for
 /// every existing row, and the store's queries, which now filter on them, find those rows.
 /// </summary>
-public sealed class DuplicatedColumnsTests : IAsyncLifetime
+public sealed class DuplicatedColumnsTests(StoreSchema storeSchema) : IClassFixture<StoreSchema>
 {
     private const string Executor = "executor-before";
-    private readonly string _schema = TestServers.NewIsolationName();
-    private ServerEndpoints _servers = null!;
-    private NpgsqlDataSource _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        _servers = await TestServers.GetAsync();
-        _database = NpgsqlDataSource.Create(_servers.PostgresConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await TestServers.DropSchemaAsync(_servers, _schema);
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task Tasks_written_before_the_columns_existed_are_found_by_them_after_a_start()
@@ -64,14 +49,14 @@ public sealed class DuplicatedColumnsTests : IAsyncLifetime
         }
         Assert.False(await ColumnExistsAsync(AppTask.StateColumn));
 
-        using var host = StartService();
+        using var host = storeSchema.StartService();
         await host.StartAsync();
 
         // Every row has its columns, filled in from its document.
         foreach (var task in tasks)
         {
-            await using var row = _database.CreateCommand(
-                $"select {AppTask.StateColumn}, {AppTask.SpaceColumn}, {AppTask.JobColumn}, {AppTask.AppColumn} from {_schema}.{AppTask.TableName} where id = $1");
+            await using var row = storeSchema.Database.CreateCommand(
+                $"select {AppTask.StateColumn}, {AppTask.SpaceColumn}, {AppTask.JobColumn}, {AppTask.AppColumn} from {storeSchema.Name}.{AppTask.TableName} where id = $1");
             row.Parameters.Add(new NpgsqlParameter { Value = task.Id });
             await using var reader = await row.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
@@ -115,36 +100,24 @@ public sealed class DuplicatedColumnsTests : IAsyncLifetime
 
         // The migration is done once: the next start finds the schema as configured (the partial indexes'
         // conditions included) and changes nothing.
-        using var second = StartService();
+        using var second = storeSchema.StartService();
         var migration = await second.Services.GetRequiredService<IDocumentStore>().Storage.Database.CreateMigrationAsync();
         var changes = new StringWriter();
         migration.WriteAllUpdates(changes, new PostgresqlMigrator(), AutoCreate.CreateOrUpdate);
         Assert.True(migration.Difference == SchemaPatchDifference.None, $"a second start would change the schema:\n{changes}");
     }
 
-    private IHost StartService()
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["TaskStore:ConnectionString"] = _servers.PostgresConnectionString,
-            ["TaskStore:Schema"] = _schema,
-        });
-        builder.AddTaskStore();
-        return builder.Build();
-    }
-
     private async Task<bool> ColumnExistsAsync(string column)
     {
-        await using var command = _database.CreateCommand(
+        await using var command = storeSchema.Database.CreateCommand(
             "select exists (select 1 from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = $3)");
-        command.Parameters.Add(new NpgsqlParameter { Value = _schema });
+        command.Parameters.Add(new NpgsqlParameter { Value = storeSchema.Name });
         command.Parameters.Add(new NpgsqlParameter { Value = AppTask.TableName });
         command.Parameters.Add(new NpgsqlParameter { Value = column });
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
-    private void ShapeBeforeTheColumns(StoreOptions store) => ShapeBeforeTheColumns(store, _servers.PostgresConnectionString, _schema);
+    private void ShapeBeforeTheColumns(StoreOptions store) => ShapeBeforeTheColumns(store, storeSchema.Servers.PostgresConnectionString, storeSchema.Name);
 
     /// <summary>The task store's Marten configuration as it was before state, space and job had columns (main, 2026-12-01).</summary>
     internal static void ShapeBeforeTheColumns(StoreOptions store, string connectionString, string schema)

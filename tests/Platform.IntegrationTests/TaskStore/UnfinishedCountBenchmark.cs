@@ -19,30 +19,14 @@ namespace Platform.IntegrationTests.TaskStore;
 /// Prints both plans (EXPLAIN ANALYZE) and the mean of many runs.
 /// </summary>
 [Trait("Category", "Benchmark")]
-public sealed class UnfinishedCountBenchmark(ITestOutputHelper output) : IAsyncLifetime
+public sealed class UnfinishedCountBenchmark(StoreSchema storeSchema, ITestOutputHelper output) : IClassFixture<StoreSchema>
 {
     private const int Apps = 20, TasksPerApp = 10_000, Spaces = 2, UnfinishedPerApp = 100, Runs = 200;
-    private readonly string _schema = TestServers.NewIsolationName();
-    private ServerEndpoints _servers = null!;
-    private NpgsqlDataSource _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        _servers = await TestServers.GetAsync();
-        _database = NpgsqlDataSource.Create(_servers.PostgresConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await TestServers.DropSchemaAsync(_servers, _schema);
-        await _database.DisposeAsync();
-    }
-
     [BenchmarkFact]
     public async Task Counting_an_apps_and_its_spaces_unfinished_tasks_among_200000()
     {
         const string app = "app-7", space = "space-1";
-        await using (var before = DocumentStore.For(store => DuplicatedColumnsTests.ShapeBeforeTheColumns(store, _servers.PostgresConnectionString, _schema)))
+        await using (var before = DocumentStore.For(store => DuplicatedColumnsTests.ShapeBeforeTheColumns(store, storeSchema.Servers.PostgresConnectionString, storeSchema.Name)))
         {
             await before.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             var at = DateTimeOffset.UtcNow;
@@ -77,17 +61,17 @@ public sealed class UnfinishedCountBenchmark(ITestOutputHelper output) : IAsyncL
         }
 
         var migration = Stopwatch.StartNew();
-        using var host = StartService();
+        using var host = storeSchema.StartService();
         await host.StartAsync();
         output.WriteLine($"migration at start-up (columns added and back-filled, indexes made) for {Apps * TasksPerApp:N0} tasks: {migration.Elapsed.TotalSeconds:F1} s");
         await AnalyzeAsync();
 
         var unfinished = host.Services.GetRequiredService<UnfinishedTasks>();
         var sql = $"""
-                   select (select count(*) from {_schema}.{AppTask.TableName} t where t.{AppTask.AppColumn} = $1 and {UnfinishedTasks.Predicate("t")}),
-                          (select count(*) from {_schema}.{AppTask.TableName} t where t.{AppTask.SpaceColumn} = $2 and {UnfinishedTasks.Predicate("t")})
+                   select (select count(*) from {storeSchema.Name}.{AppTask.TableName} t where t.{AppTask.AppColumn} = $1 and {UnfinishedTasks.Predicate("t")}),
+                          (select count(*) from {storeSchema.Name}.{AppTask.TableName} t where t.{AppTask.SpaceColumn} = $2 and {UnfinishedTasks.Predicate("t")})
                    """;
-        await using var after = _database.CreateCommand(sql);
+        await using var after = storeSchema.Database.CreateCommand(sql);
         after.Parameters.Add(new NpgsqlParameter { Value = app });
         after.Parameters.Add(new NpgsqlParameter { Value = space });
         var plan = await ExplainAsync("after, both counts (UnfinishedTasks)", after);
@@ -98,32 +82,20 @@ public sealed class UnfinishedCountBenchmark(ITestOutputHelper output) : IAsyncL
         output.WriteLine($"after: both counts in one statement, mean of {Runs}: {meanAfter:F2} ms");
 
         // The other queries that look for unfinished tasks by state use the small partial indexes too.
-        await using var orphans = _database.CreateCommand(
-            $"select t.id from {_schema}.{AppTask.TableName} t where t.{AppTask.StateColumn} in ('Running', 'Canceling') limit 1000");
+        await using var orphans = storeSchema.Database.CreateCommand(
+            $"select t.id from {storeSchema.Name}.{AppTask.TableName} t where t.{AppTask.StateColumn} in ('Running', 'Canceling') limit 1000");
         Assert.Contains("Index", await ExplainAsync("after, running and canceling tasks (the orphan search's filter)", orphans));
-    }
-
-    private IHost StartService()
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["TaskStore:ConnectionString"] = _servers.PostgresConnectionString,
-            ["TaskStore:Schema"] = _schema,
-        });
-        builder.AddTaskStore();
-        return builder.Build();
     }
 
     private async Task AnalyzeAsync()
     {
-        await using var analyze = _database.CreateCommand($"vacuum analyze {_schema}.{AppTask.TableName}");
+        await using var analyze = storeSchema.Database.CreateCommand($"vacuum analyze {storeSchema.Name}.{AppTask.TableName}");
         await analyze.ExecuteNonQueryAsync();
     }
 
     private async Task<string> ExplainAsync(string what, NpgsqlCommand query)
     {
-        await using var connection = await _database.OpenConnectionAsync();
+        await using var connection = await storeSchema.Database.OpenConnectionAsync();
         await using var explain = new NpgsqlCommand("explain (analyze, buffers) " + query.CommandText, connection);
         foreach (NpgsqlParameter parameter in query.Parameters) explain.Parameters.Add(parameter.Clone());
         var lines = new List<string>();
