@@ -75,7 +75,7 @@ internal sealed class TaskCgroup : IDisposable
             TryWrite(memory, "memory.swap.max", "0");
             if (pids is not null && pidsLimit is { } limit) Write(pids, "pids.max", limit.ToString());
             // cpu.weight 100 is v1's 1,024 shares.
-            if (cpu is not null) Write(cpu, "cpu.weight", Math.Clamp(CpuShares(memoryInMb) * 100 / 1024, 1, 10_000).ToString());
+            if (cpu is not null) Write(cpu, "cpu.weight", CgroupValues.CpuWeight(memoryInMb).ToString());
         }
         else
         {
@@ -161,8 +161,7 @@ internal sealed class TaskCgroup : IDisposable
     {
         try
         {
-            return File.ReadAllLines(Path.Combine(directory, file)).Select(l => l.Split(' ')).Where(p => p.Length == 2 && p[0] == key)
-                .Select(p => long.TryParse(p[1], out var n) ? n : 0).FirstOrDefault();
+            return CgroupValues.Counter(File.ReadAllLines(Path.Combine(directory, file)), key);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
