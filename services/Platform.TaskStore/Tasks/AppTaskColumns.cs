@@ -26,6 +26,20 @@ internal sealed class AppTaskColumns(NpgsqlDataSource dataSource, IOptions<TaskS
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await AddMissingAsync(cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            // As Marten's own migration does here (ContinueOnFailures): a service that starts while the
+            // database is away still starts; the next start adds the columns.
+            logger.LogError(ex, "Could not add the missing columns of {Table}; continuing the start", AppTask.TableName);
+        }
+    }
+
+    private async Task AddMissingAsync(CancellationToken cancellationToken)
+    {
         var schema = options.Value.Schema;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var missing = await MissingAsync(connection, schema, cancellationToken);
