@@ -6,7 +6,7 @@
 set -euo pipefail
 n="${1:-200}"
 work="$(mktemp -d /tmp/sandbox-layers.XXXXXX)"
-trap 'umount "$work/ns" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount "$work/ns" "$work/kept-ns" 2>/dev/null; rmdir "$kept_cg" "$kept_pids" "$kept_cpu" 2>/dev/null; rm -rf "$work"' EXIT
 uid="$(id -u platform-task)"; gid="$(id -g platform-task)"
 binds=()
 for d in usr bin sbin lib lib32 lib64 libx32 etc opt; do
@@ -30,13 +30,18 @@ C
 if cc -o "$work/filter" "$work/filter.c" -lseccomp 2>/dev/null; then "$work/filter" > "$work/filter.bpf"; else echo "(no C compiler or libseccomp-dev: the seccomp row is skipped)"; fi
 parent="/sys/fs/cgroup/memory$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)"
 
+cpu_ticks() { # this shell's CPU and its reaped children's, in clock ticks
+  local fields; read -r -a fields < <(sed 's/.*) //' "/proc/$$/stat")
+  echo $(( fields[11] + fields[12] + fields[13] + fields[14] ))
+}
 time_it() { # label, then the command run per start
   local label="$1"; shift
-  local start end
-  start=$(date +%s%N)
+  local start end cpu_start cpu_end
+  start=$(date +%s%N); cpu_start=$(cpu_ticks)
   for _ in $(seq 1 "$n"); do "$@" >/dev/null; done
-  end=$(date +%s%N)
-  printf '%-58s %6.2f ms\n' "$label" "$(echo "($end - $start) / $n / 1000000" | bc -l)"
+  end=$(date +%s%N); cpu_end=$(cpu_ticks)
+  printf '%-62s %6.2f ms wall %6.2f ms CPU\n' "$label" "$(echo "($end - $start) / $n / 1000000" | bc -l)" \
+    "$(echo "($cpu_end - $cpu_start) * 1000 / $(getconf CLK_TCK) / $n" | bc -l)"
 }
 run_plain() { "${bwrap_base[@]}" --cap-drop ALL -- /bin/true; }
 run_user() { "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns -- /bin/true; }
@@ -66,9 +71,33 @@ NFT
   kill "$slirp"; wait "$slirp" 2>/dev/null || true; : > "$work/ready"; umount "$ns"
 }
 
+kept_cg="$parent/layers-kept-$$" kept_pids="/sys/fs/cgroup/pids/layers-kept-$$" kept_cpu="/sys/fs/cgroup/cpu/layers-kept-$$"
+run_kept_cgroups() {
+  sh -c 'echo $$ > "$1" && echo $$ > "$2" && echo $$ > "$3" && exec 3< "$4" && shift 4 && exec "$@"' x "$kept_cg/cgroup.procs" "$kept_pids/cgroup.procs" "$kept_cpu/cgroup.procs" "$work/filter.bpf" \
+    "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+}
+run_kept_all() {
+  sh -c 'echo $$ > "$1" && echo $$ > "$2" && echo $$ > "$3" && exec 3< "$4" && shift 4 && exec "$@"' x "$kept_cg/cgroup.procs" "$kept_pids/cgroup.procs" "$kept_cpu/cgroup.procs" "$work/filter.bpf" \
+    nsenter --net="$work/kept-ns" -- "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+}
+run_launcher() {
+  "$work/launch" --cgroup "$kept_cg/cgroup.procs" --cgroup "$kept_pids/cgroup.procs" --cgroup "$kept_cpu/cgroup.procs" --netns "$work/kept-ns" \
+    --seccomp "$work/filter.bpf" --user "$uid:$gid" -- "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+}
+cc -O2 -o "$work/launch" "$(dirname "${BASH_SOURCE[0]}")/../services/Platform.Executor/Tasks/Sandboxing/Launcher/platform-sandbox-launch.c" 2>/dev/null || true
+
 echo "sandbox start cost, $n starts each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "(CPU: the starts' own processes; the kernel's workers that free namespaces and cgroups afterwards are not in it)"
 time_it "bubblewrap as root, capabilities dropped (before)" run_plain
 time_it "+ unprivileged user in a user namespace" run_user
 [ -s "$work/filter.bpf" ] && time_it "+ seccomp filter" run_seccomp
 [ -s "$work/filter.bpf" ] && time_it "+ memory, pids, cpu cgroups (made, joined, removed)" run_cgroups
+if [ -s "$work/filter.bpf" ]; then
+  mkdir "$kept_cg" "$kept_pids" "$kept_cpu"; echo 268435456 > "$kept_cg/memory.limit_in_bytes"; echo 1024 > "$kept_pids/pids.max"; echo 256 > "$kept_cpu/cpu.shares"
+  time_it "+ the same cgroups kept from start to start (joined only)" run_kept_cgroups
+  : > "$work/kept-ns"; unshare --net="$work/kept-ns" true
+  time_it "+ a network namespace kept from start to start (sh, nsenter, setpriv)" run_kept_all
+  [ -x "$work/launch" ] && time_it "the same through platform-sandbox-launch (the executor now)" run_launcher
+  umount "$work/kept-ns"; rmdir "$kept_cg" "$kept_pids" "$kept_cpu"
+fi
 time_it "user namespace + a network namespace made for the start" run_network

@@ -5,6 +5,7 @@ using Polly;
 using Polly.Retry;
 using Platform.Api.Access;
 using Platform.Api.Apps;
+using Platform.Api.Audit;
 using Platform.Api.Http;
 using Platform.Api.Jobs;
 using Platform.Api.OpenApi;
@@ -38,7 +39,6 @@ internal static class ApiRegistration
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AppDefaultsOptions>, AppDefaultsValidation>();
         builder.Services.AddScoped<AppDeletion>();
         builder.Services.AddSingleton<OwnedTaskDeletion>();
-        builder.Services.AddSingleton<UnfinishedTaskLimits>();
         builder.AddAccess();
         builder.AddSecretKeyRing();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<UndescribedRoutes>());
@@ -66,6 +66,7 @@ internal static class ApiRegistration
         v3.MapApps();
         v3.MapTasks();
         v3.MapJobs();
+        v3.MapAuditEvents();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Marten;
 using MassTransit;
 using Platform.ServiceDefaults;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Cancelling;
@@ -19,25 +20,26 @@ public sealed class TaskCancellation(IDocumentStore store, IBus bus, TimeProvide
     private readonly TaskCompletions _completed = new(meters.Create(ServiceDefaultsRegistration.TelemetryName));
 
     /// <summary>
-    /// Cancels the task with <paramref name="reason"/>; <paramref name="gracePeriodSeconds"/> is the time between SIGTERM
-    /// and SIGKILL for a running task (null: the task's own).
+    /// Cancels the task with <paramref name="reason"/>, recording <paramref name="actor"/> (<see cref="Actors"/>) as who
+    /// asked; <paramref name="gracePeriodSeconds"/> is the time between SIGTERM and SIGKILL for a running task (null: the task's own).
     /// </summary>
-    public async Task<CancelOutcome> CancelAsync(Guid taskId, string reason, CancellationToken ct, int? gracePeriodSeconds = null)
+    public async Task<CancelOutcome> CancelAsync(Guid taskId, string reason, string actor, CancellationToken ct, int? gracePeriodSeconds = null)
     {
-        var outcome = await RecordAsync(taskId, reason, ct);
+        var outcome = await RecordAsync(taskId, reason, actor, ct);
         foreach (var message in TaskMessages.Cancelled(outcome, gracePeriodSeconds ?? outcome.Task?.TerminationGracePeriodSeconds))
             await bus.Publish(message, ct);
         if (outcome.EndedWithoutExecutor) _completed.Add(outcome.Task!.App, TelemetryTags.Cancelled);
         return outcome;
     }
 
-    private async Task<CancelOutcome> RecordAsync(Guid taskId, string reason, CancellationToken ct)
+    private async Task<CancelOutcome> RecordAsync(Guid taskId, string reason, string actor, CancellationToken ct)
     {
         // An executor may claim the task between our read and our append: then the append fails on the
         // stream version, and the decision is made again on the new state.
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
+            session.LastModifiedBy = actor;
             var stream = await session.Events.FetchForWriting<AppTask>(taskId, ct);
             var now = clock.GetUtcNow();
             if (stream.Aggregate is not { } task) return new CancelOutcome(null, null, now);

@@ -27,6 +27,7 @@ internal static class ExecutorRegistration
         builder.Services.AddSingleton<ExecutorTelemetry>();
         builder.Services.AddSingleton<DeniedDestinations>();
         builder.Services.AddSingleton<TaskNetworks>();
+        builder.Services.AddSingleton<TaskCgroups>();
         builder.Services.AddSingleton<RunTaskIntake>();
         // The host gives the hosted services this long to stop: the drain, then a minute for grace periods
         // and recording the ends (a task with a longer grace is killed with the process and reaped as lost).

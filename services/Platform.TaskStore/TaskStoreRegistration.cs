@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Leases;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Logs;
@@ -28,6 +29,11 @@ public static class TaskStoreRegistration
     {
         builder.Services.AddOptions<TaskStoreOptions>()
             .Bind(builder.Configuration.GetSection(TaskStoreOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Read by every service that creates tasks (the Api refuses, the Scheduler skips), from one section.
+        builder.Services.AddOptions<UnfinishedTaskLimitOptions>()
+            .Bind(builder.Configuration.GetSection(UnfinishedTaskLimitOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -61,7 +67,6 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddSingleton<FinishedTasks>();
-        builder.Services.AddSingleton<UnfinishedTasks>();
         builder.Services.AddSingleton<ExecutorLeases>();
         builder.Services.AddSingleton<JobGuard>();
         builder.Services.AddSingleton<JobChanges>();
@@ -136,16 +141,16 @@ public static class TaskStoreRegistration
             .Duplicate(x => x.App)
             // Only unfinished tasks are ever looked up by state (orphans, re-dispatch, the limits), and they
             // are few beside the finished ones: partial indexes stay small and a finished row leaves them.
-            .Duplicate(x => x.State, configure: index => index.Predicate = UnfinishedTasks.Predicate())
-            .Duplicate(x => x.Space, configure: index => index.Predicate = UnfinishedTasks.Predicate())
+            .Duplicate(x => x.State, configure: index => index.Predicate = UnfinishedTaskCounts.Predicate())
+            .Duplicate(x => x.Space, configure: index => index.Predicate = UnfinishedTaskCounts.Predicate())
             .Duplicate(x => x.Job)
-            // The per-app limit, counted before every task is accepted (UnfinishedTasks): the app's unfinished
+            // The per-app limit, counted before every task is accepted (UnfinishedTaskCounts): the app's unfinished
             // tasks alone, not all its tasks filtered. With the space's count: 10.6 ms on the JSON, 0.48 ms on
             // these indexes, for 200,000 tasks of which 1 % unfinished (UnfinishedCountBenchmark).
             .Index(x => x.App, index =>
             {
                 index.Name = "mt_doc_apptask_idx_app_unfinished";
-                index.Predicate = UnfinishedTasks.Predicate();
+                index.Predicate = UnfinishedTaskCounts.Predicate();
             })
             // An app's tasks newest first (GET /v3/apps/{app}/tasks) read one page of this index, not
             // every task of the app sorted: 13 ms -> 0.1 ms for an app of 3,300 tasks (docs/benchmarks.md).
@@ -161,6 +166,7 @@ public static class TaskStoreRegistration
         store.Schema.For<JobSchedule>().Index(x => x.Job);
         store.Schema.For<ScheduleProgress>().Index(x => x.Job);
         store.Schema.For<JobOccurrence>().Index(x => x.Job);
+        store.Schema.For<AuditEntry>().Index(x => x.Space).Index(x => x.TargetName).Index(x => x.At);
         store.Storage.ExtendedSchemaObjects.Add(TaskLogTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(AppSequenceTable.Define(schema));
         store.Storage.ExtendedSchemaObjects.Add(ExecutorLeaseTable.Define(schema));

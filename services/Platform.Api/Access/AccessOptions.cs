@@ -83,11 +83,6 @@ public sealed class LimitOptions
     [Range(1024, 64 * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Unfinished (pending, running or cancelling) tasks an app may have; creating one more answers 422.</summary>
-    [Range(1, 1_000_000)]
-    public int MaxUnfinishedTasksPerApp { get; set; } = 1000;
-
-    /// <summary>Unfinished tasks all apps of a space may have together.</summary>
-    [Range(1, 10_000_000)]
-    public int MaxUnfinishedTasksPerSpace { get; set; } = 5000;
+    // MaxUnfinishedTasksPerApp and MaxUnfinishedTasksPerSpace of this section are read by the task store
+    // (Platform.TaskStore.Tasks.UnfinishedTaskLimitOptions), since the Scheduler holds its occurrences to them too.
 }

@@ -25,7 +25,7 @@ internal sealed class Caller(IDocumentStore store, IMemoryCache cache, IOptions<
     public bool IsAdmin => Grants.IsAdmin;
 
     /// <summary>Who did it, as stored with what the request writes: <c>service-account:ci (service_account)</c>.</summary>
-    public string Description => $"{Subject} ({Means})";
+    public string Description => Actors.Of(Subject, Means);
 
     /// <summary>The spaces whose objects this caller may list; null means every space (an admin).</summary>
     public IReadOnlyCollection<string>? VisibleSpaces => IsAdmin ? null : Grants.Spaces.Keys.ToList();

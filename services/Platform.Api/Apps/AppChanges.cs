@@ -1,14 +1,17 @@
 using Marten;
 using Platform.Api.Http;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Audit;
 
 namespace Platform.Api.Apps;
 
 /// <summary>Read-modify-write of an app, retried when another writer changed it in between (optimistic concurrency).</summary>
 internal static class AppChanges
 {
+    /// <summary>Applies <paramref name="change"/>, stored with its audit entry (<paramref name="auditType"/>, by <paramref name="actor"/>).</summary>
     public static async Task<IResult> ApplyAsync(
-        IDocumentStore store, string name, TimeProvider clock, Action<App> change, Func<App, IResult> answer, CancellationToken ct)
+        IDocumentStore store, string name, string auditType, string actor, TimeProvider clock, Action<App> change, Func<App, IResult> answer,
+        CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -17,6 +20,7 @@ internal static class AppChanges
             change(app);
             app.UpdatedAt = clock.GetUtcNow();
             session.Update(app);
+            AuditEntry.ForApp(session, auditType, app.Name, app.Space, actor, app.UpdatedAt);
             try
             {
                 await session.SaveChangesAsync(ct);

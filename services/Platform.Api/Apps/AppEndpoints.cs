@@ -5,6 +5,7 @@ using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Tasks;
 
 namespace Platform.Api.Apps;
@@ -115,6 +116,7 @@ internal static class AppEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
+        AuditEntry.ForApp(session, "create", app.Name, space, caller.Description, now);
         return await Creation.InsertAsync(session, app, $"An app named '{app.Name}' already exists.",
             () => TypedResults.Created($"/v3/apps/{app.Name}", AppResource.From(app, caller)), ct);
     }
@@ -146,7 +148,7 @@ internal static class AppEndpoints
         if (await RefuseAsync(name, Permission.ManageApps, caller, query, ct) is { } refused) return refused;
         var errors = Validate(request);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        return await AppChanges.ApplyAsync(store, name, clock, app =>
+        return await AppChanges.ApplyAsync(store, name, "update", caller.Description, clock, app =>
         {
             app.Command = request.Command ?? app.Command;
             app.MemoryInMb = request.MemoryInMb ?? app.MemoryInMb;
@@ -163,7 +165,7 @@ internal static class AppEndpoints
 
     /// <summary>409 while the app has unfinished tasks, unless <c>force=true</c>: then they are terminated first.</summary>
     private static async Task<IResult> Delete(string name, bool? force, Caller caller, IQuerySession query, AppDeletion deletion, CancellationToken ct) =>
-        await RefuseAsync(name, Permission.ManageApps, caller, query, ct) ?? await deletion.DeleteAsync(name, force ?? false, ct) switch
+        await RefuseAsync(name, Permission.ManageApps, caller, query, ct) ?? await deletion.DeleteAsync(name, force ?? false, caller.Description, ct) switch
         {
             AppDeletion.Result.NotFound => Problems.NotFound("App", name),
             AppDeletion.Result.HasUnfinishedTasks => Problems.Conflict($"App '{name}' has tasks that have not ended; cancel them, or delete with ?force=true to terminate them first."),

@@ -31,7 +31,7 @@ internal static class AppEnvironmentEndpoints
         if (await AppEndpoints.RefuseAsync(name, Permission.ManageApps, caller, query, ct) is { } refused) return refused;
         if (request.Var is null) return Problems.Invalid("var", "var is required: an object of variable names to values (null unsets).");
         if (EnvironmentNames.Invalid(request.Var.Keys) is { } invalid) return Problems.Invalid("var", invalid);
-        return await AppChanges.ApplyAsync(store, name, clock, app => AppChanges.Merge(app.Env, request.Var), app => TypedResults.Ok(Resource(app)), ct);
+        return await AppChanges.ApplyAsync(store, name, "environment_variables.update", caller.Description, clock, app => AppChanges.Merge(app.Env, request.Var), app => TypedResults.Ok(Resource(app)), ct);
     }
 
     internal sealed record EnvironmentVariablesResource(IReadOnlyDictionary<string, string> Var, EnvironmentVariablesLinks Links);

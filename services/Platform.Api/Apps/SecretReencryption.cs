@@ -1,4 +1,5 @@
 using Marten;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 
 namespace Platform.Api.Apps;
@@ -23,7 +24,7 @@ internal static class SecretReencryption
         foreach (var name in names)
         {
             var moved = false;
-            await AppChanges.ApplyAsync(store, name, clock, app =>
+            await AppChanges.ApplyAsync(store, name, "secret_env.reencrypt", Actors.Operator("--reencrypt-secrets"), clock, app =>
             {
                 foreach (var (variable, stored) in app.SecretEnv.ToList())
                 {

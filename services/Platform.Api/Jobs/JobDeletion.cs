@@ -3,6 +3,7 @@ using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
 using Platform.Api.Tasks.Deleting;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
 
@@ -26,9 +27,11 @@ internal static class JobDeletion
     public static async Task<IResult> Delete(
         string job, Caller caller, IDocumentStore store, OwnedTaskDeletion tasks, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
+        string space;
         await using (var session = store.LightweightSession())
         {
             if (await session.LoadAsync<Job>(job, ct) is not { } found) return Problems.NotFound("Job", job);
+            space = found.Space;
             if (await caller.RefuseAsync(found.Space, Permission.ManageJobs, "Job", job, ct) is { } refused) return refused;
             if (found.State != JobState.Deleting)
             {
@@ -41,7 +44,7 @@ internal static class JobDeletion
             }
         }
 
-        var unfinished = await tasks.EndAllAsync(t => t.Job == job, $"job {job} was deleted", GracePeriodSeconds, WaitForTasks, ct);
+        var unfinished = await tasks.EndAllAsync(t => t.Job == job, $"job {job} was deleted", caller.Description, GracePeriodSeconds, WaitForTasks, ct);
         if (unfinished > 0)
             return Problems.Conflict(
                 $"{unfinished} task(s) of job '{job}' did not end within {WaitForTasks.TotalSeconds:0} s. " +
@@ -53,6 +56,7 @@ internal static class JobDeletion
             session.DeleteWhere<ScheduleProgress>(p => p.Job == job);
             session.DeleteWhere<JobSchedule>(s => s.Job == job);
             session.Delete<Job>(job);
+            AuditEntry.ForJob(session, "delete", job, space, caller.Description, clock.GetUtcNow());
             await session.SaveChangesAsync(ct);
         }
         await changes.NotifyAsync(job, ct);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
@@ -8,6 +9,7 @@ using Platform.TaskStore.Access;
 using Platform.Api.Tasks;
 using Platform.Api.Tasks.Dispatching;
 using Platform.TaskStore.Apps;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
 
@@ -69,6 +71,7 @@ internal static class JobEndpoints
         if (errors.Count > 0) return Problems.Invalid(errors);
 
         // A job name is unique across apps.
+        AuditEntry.ForJob(session, "create", job.Name, job.Space, caller.Description, now);
         return await Creation.InsertAsync(session, job, $"A job named '{job.Name}' already exists.",
             () => TypedResults.Created($"/v3/jobs/{job.Name}", JobResource.From(job, caller)), ct);
     }
@@ -126,7 +129,7 @@ internal static class JobEndpoints
         var app = await session.LoadAsync<App>(found.App, ct);
         if (app is not null) JobRules.Validate(found, app, errors);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        return await SaveAsync(found, caller, session, changes, clock, ct);
+        return await SaveAsync(found, "update", caller, session, changes, clock, ct);
     }
 
     private static async Task<IResult> Suspend(string job, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct) =>
@@ -145,13 +148,15 @@ internal static class JobEndpoints
         if (found.State == state) return TypedResults.Ok(JobResource.From(found, caller));
         found.State = state;
         if (state == JobState.Active) found.ActiveSince = clock.GetUtcNow();
-        return await SaveAsync(found, caller, session, changes, clock, ct);
+        return await SaveAsync(found, state == JobState.Active ? "resume" : "suspend", caller, session, changes, clock, ct);
     }
 
-    private static async Task<IResult> SaveAsync(Job job, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> SaveAsync(
+        Job job, string auditType, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
         job.UpdatedAt = clock.GetUtcNow();
         session.Update(job);
+        AuditEntry.ForJob(session, auditType, job.Name, job.Space, caller.Description, job.UpdatedAt);
         await session.SaveChangesAsync(ct);
         await changes.NotifyAsync(job.Name, ct);
         return TypedResults.Ok(JobResource.From(job, caller));
@@ -159,7 +164,7 @@ internal static class JobEndpoints
 
     /// <summary>Runs the job now, as <c>kf run-job</c>: a task like any other, recorded as the job's (with no occurrence).</summary>
     private static async Task<IResult> Run(
-        string job, Caller caller, IQuerySession query, JobGuard guard, AppSequences sequences, RunTaskDispatch dispatch, UnfinishedTaskLimits limits,
+        string job, Caller caller, IQuerySession query, JobGuard guard, AppSequences sequences, RunTaskDispatch dispatch, IOptions<UnfinishedTaskLimitOptions> limits,
         TimeProvider clock, CancellationToken ct)
     {
         var (found, refusal) = await FindAsync(job, Permission.OperateJobs, caller, query, ct);
@@ -168,7 +173,7 @@ internal static class JobEndpoints
         var overrides = JobTasks.Overrides(found);
         var errors = TaskDefinition.Validate(overrides, app);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (await limits.ExceededAsync(app, ct) is { } limit) return Problems.Invalid("limit", limit);
+        if (limits.Value.Exceeded(app, await UnfinishedTaskCounts.OfAsync(query, app, ct)) is { } limit) return Problems.Invalid("limit", limit);
 
         TaskAccepted accepted;
         var sequenceId = await sequences.NextAsync(app.Name, ct);

@@ -2,6 +2,7 @@ using Marten;
 using Platform.Api.Access;
 using Platform.Api.Http;
 using Platform.TaskStore.Access;
+using Platform.TaskStore.Audit;
 using Platform.TaskStore.Jobs;
 
 namespace Platform.Api.Jobs;
@@ -40,6 +41,7 @@ internal static class ScheduleEndpoints
             CreatedAt = now,
         };
         session.Insert(schedule);
+        AuditEntry.ForJob(session, "schedule.create", found.Name, found.Space, caller.Description, now);
         await session.SaveChangesAsync(ct);
         await changes.NotifyAsync(found.Name, ct);
         return TypedResults.Created($"/v3/jobs/{job}/schedules/{schedule.Id}", ScheduleResource.From(schedule, now));
@@ -54,13 +56,16 @@ internal static class ScheduleEndpoints
     }
 
     /// <summary>The schedule and its progress go; the occurrences it recorded stay in the job's history.</summary>
-    private static async Task<IResult> Remove(string job, Guid id, Caller caller, IDocumentSession session, JobChanges changes, CancellationToken ct)
+    private static async Task<IResult> Remove(
+        string job, Guid id, Caller caller, IDocumentSession session, JobChanges changes, TimeProvider clock, CancellationToken ct)
     {
-        if ((await JobEndpoints.FindAsync(job, Permission.ManageJobs, caller, session, ct)).Refusal is { } refused) return refused;
+        var (found, refusal) = await JobEndpoints.FindAsync(job, Permission.ManageJobs, caller, session, ct);
+        if (found is null) return refusal!;
         if (await session.LoadAsync<JobSchedule>(id, ct) is not { } schedule || schedule.Job != job)
             return Problems.NotFound("Schedule", id.ToString());
         session.Delete<JobSchedule>(id);
         session.Delete<ScheduleProgress>(id);
+        AuditEntry.ForJob(session, "schedule.delete", found.Name, found.Space, caller.Description, clock.GetUtcNow());
         await session.SaveChangesAsync(ct);
         await changes.NotifyAsync(job, ct);
         return TypedResults.NoContent();

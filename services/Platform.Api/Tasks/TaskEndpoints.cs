@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Mvc;
@@ -39,7 +40,7 @@ internal static class TaskEndpoints
     /// </summary>
     private static async Task<IResult> Create(
         string app, CreateTask request, Caller caller, IDocumentSession session, AppSequences sequences, RunTaskDispatch dispatch,
-        UnfinishedTaskLimits limits, ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
+        IOptions<UnfinishedTaskLimitOptions> limits, ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
         if (await caller.RefuseAsync(registered.Space, Permission.RunTasks, "App", app, ct) is { } refused) return refused;
@@ -47,7 +48,7 @@ internal static class TaskEndpoints
             request.TimeoutSeconds, request.TerminationGracePeriodSeconds, request.MaxAttempts);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (await limits.ExceededAsync(registered, ct) is { } limit) return Problems.Invalid("limit", limit);
+        if (limits.Value.Exceeded(registered, await UnfinishedTaskCounts.OfAsync(session, registered, ct)) is { } limit) return Problems.Invalid("limit", limit);
 
         var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
         session.LastModifiedBy = caller.Description;

@@ -19,6 +19,13 @@ internal sealed class ExecutorTelemetry
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _running;
+    private readonly Counter<long> _sandboxResources;
+
+    /// <summary>Values of <c>platform.sandbox.resource</c>.</summary>
+    public const string Cgroup = "cgroup", NetworkNamespace = "network_namespace";
+
+    /// <summary>Values of <c>platform.sandbox.resource.origin</c>: served a task before, made ahead of demand, or made for this task.</summary>
+    public const string Reused = "reused", Prepared = "prepared", New = "new";
 
     public ExecutorTelemetry(IMeterFactory meters)
     {
@@ -35,6 +42,8 @@ internal sealed class ExecutorTelemetry
             HistogramBucketBoundaries = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
         });
         _running = meter.CreateUpDownCounter<long>("platform.tasks.running", "{task}", "Tasks running on this executor now.");
+        _sandboxResources = meter.CreateCounter<long>("platform.sandbox.resources", "{resource}",
+            "Network namespaces and cgroups given to sandboxed tasks, by where they came from: a task's start costs least with a reused one.");
     }
 
     /// <summary>The claim of one RunTask: a child of MassTransit's consume span.</summary>
@@ -88,4 +97,7 @@ internal sealed class ExecutorTelemetry
         _completed.Add(task.App, result);
         _duration.Record(Math.Max(0, (endedAt - task.ClaimedAt).TotalSeconds), app, new KeyValuePair<string, object?>(TelemetryTags.TaskOutcome, result));
     }
+
+    public void SandboxResourceTaken(string resource, string origin) =>
+        _sandboxResources.Add(1, new KeyValuePair<string, object?>("platform.sandbox.resource", resource), new KeyValuePair<string, object?>("platform.sandbox.resource.origin", origin));
 }

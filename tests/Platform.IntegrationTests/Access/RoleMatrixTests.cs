@@ -35,6 +35,7 @@ public sealed class RoleMatrixTests(PlatformFixture platform)
             new("GET", $"/v3/apps/{app}/environment_variables", null, 200, 403, 403),
             new("GET", $"/v3/jobs/{job}", null, 200, 200, 200),
             new("GET", $"/v3/jobs/{job}/occurrences", null, 200, 200, 200),
+            new("GET", $"/v3/audit_events?space={space}", null, 200, 200, 200),
             new("PATCH", $"/v3/apps/{app}", new { memory_in_mb = 128 }, 200, 403, 403),
             new("PATCH", $"/v3/apps/{app}/environment_variables", new { var = new Dictionary<string, string> { ["B"] = "c" } }, 200, 403, 403),
             new("POST", $"/v3/apps/{app}/tasks", new { command = "true" }, 202, 403, 403),

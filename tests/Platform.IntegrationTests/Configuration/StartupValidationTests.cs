@@ -72,4 +72,14 @@ public sealed class StartupValidationTests(PlatformFixture platform)
         Assert.Contains("Cannot run tasks on Kubernetes", unreachable);
         Assert.Contains("platform-tasks", unreachable);
     }
+
+    [Fact]
+    public async Task An_unfinished_task_limit_out_of_range_stops_the_scheduler_and_the_api_naming_it()
+    {
+        // One options type for both: the Scheduler skips past the same limits the Api refuses past.
+        var scheduler = await StartExpectingFailureAsync("Scheduler", ("Scheduler__Name", "bad-limit"), ("Access__Limits__MaxUnfinishedTasksPerApp", "0"));
+        Assert.Contains("MaxUnfinishedTasksPerApp", scheduler);
+        var api = await StartExpectingFailureAsync("Api", ("Access__Limits__MaxUnfinishedTasksPerSpace", "0"));
+        Assert.Contains("MaxUnfinishedTasksPerSpace", api);
+    }
 }

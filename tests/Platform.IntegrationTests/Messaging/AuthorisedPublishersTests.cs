@@ -41,7 +41,7 @@ public sealed class AuthorisedPublishersTests(PlatformFixture platform) : IAsync
         var developer = await BrokerUserAsync();
         var auditor = await BrokerUserAsync();
         var stranger = await BrokerUserAsync();
-        await platform.ServiceAccountAsync(space, "developer", rabbitMqUser: developer.User);
+        var (publisherSubject, _) = await platform.ServiceAccountAsync(space, "developer", rabbitMqUser: developer.User);
         await platform.ServiceAccountAsync(space, "auditor", rabbitMqUser: auditor.User);
         var errorQueueBefore = await RabbitMqVirtualHosts.MessagesInAsync(platform.Servers, platform.Isolation, "executor-run-task_error");
 
@@ -49,6 +49,12 @@ public sealed class AuthorisedPublishersTests(PlatformFixture platform) : IAsync
         await PublishAsync(developer, new { taskId = allowed, app }, userId: developer.User);
         var task = await platform.WaitForEndAsync(allowed);
         Assert.Equal("SUCCEEDED", task["state"]!.GetValue<string>());
+        // Who did it: the service account the broker-validated user maps to; the claim is the executor's own.
+        var events = (await platform.Api.GetFromJsonAsync<JsonElement>($"/v3/tasks/{allowed}/events")).GetProperty("resources").EnumerateArray().ToList();
+        Assert.Equal($"{publisherSubject} (outside_publisher, RabbitMQ user {developer.User})",
+            events.Single(e => e.GetProperty("type").GetString() == "task_accepted").GetProperty("by").GetString());
+        var claimed = events.Single(e => e.GetProperty("type").GetString() == "task_claimed");
+        Assert.True(!claimed.TryGetProperty("by", out var claimedBy) || claimedBy.ValueKind == JsonValueKind.Null, claimed.ToString());
 
         var refused = new[] { Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid() };
         await PublishAsync(auditor, new { taskId = refused[0], app }, userId: auditor.User);

@@ -47,6 +47,43 @@ public sealed class OutsidePublisherTests(MessagingFixture platform)
     }
 
     [Fact]
+    public async Task A_run_task_past_the_apps_unfinished_task_limit_fails_naming_the_limit_and_runs_nothing()
+    {
+        // This fixture's executors are replaced for this test by one whose limit is two unfinished tasks per app,
+        // with a slot free beside the two blockers' (a RunTask is claimed, and judged, once a slot is free).
+        await platform.StopAllAsync("Executor");
+        var executor = await platform.StartAsync("Executor",
+            ("Executor__Name", "executor-limited"), ("Access__Limits__MaxUnfinishedTasksPerApp", "2"), ("Executor__MaxConcurrentTasks", "4"));
+        try
+        {
+            var app = await platform.RegisterAppAsync("sleep 120");
+            var blockers = new[] { await platform.RunTaskAsync(app), await platform.RunTaskAsync(app) };
+            var taskId = Guid.NewGuid();
+
+            await PublishAsync(JsonSerializer.Serialize(new { taskId, app, command = "echo past the limit" }), "application/json");
+
+            var task = await platform.WaitForEndAsync(taskId, TimeSpan.FromSeconds(30));
+            Assert.Equal("FAILED", task["state"]!.GetValue<string>());
+            Assert.Equal($"the task was rejected: App '{app}' already has 2 unfinished tasks: the limit per app (Access:Limits:MaxUnfinishedTasksPerApp) is 2.",
+                task["result"]!["failure_reason"]!.GetValue<string>());
+            Assert.Empty(await platform.GetLogsAsync(taskId));
+            foreach (var blocker in blockers) (await platform.Api.PostAsync($"/v3/tasks/{blocker}/actions/cancel", null)).EnsureSuccessStatusCode();
+            foreach (var blocker in blockers) await platform.WaitForEndAsync(blocker);
+
+            // Below the limit, the same publisher's next task runs: the refusal was the limit's doing.
+            var next = Guid.NewGuid();
+            await PublishAsync(JsonSerializer.Serialize(new { taskId = next, app, command = "echo within the limit" }), "application/json");
+            Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(next, TimeSpan.FromSeconds(30)))["state"]!.GetValue<string>());
+        }
+        finally
+        {
+            await platform.StopAsync(executor);
+            await platform.StartAsync("Executor", ("Executor__Name", PlatformFixture.ExecutorA));
+            await platform.StartAsync("Executor", ("Executor__Name", PlatformFixture.ExecutorB), ("Executor__Sandbox__Launcher", ""));
+        }
+    }
+
+    [Fact]
     public async Task The_same_run_task_published_twice_runs_once()
     {
         var app = await platform.RegisterAppAsync();

@@ -58,7 +58,8 @@ public sealed class ShutdownTests(PlatformFixture platform, ITestOutputHelper ou
             ("Scheduler__Name", "scheduler-stop"));
         // Some work of its own first: a finished task for Retention to prune, a schedule for the Scheduler to load.
         var app = await platform.RegisterAppAsync(retention: new { max_tasks = 1 });
-        foreach (var id in new[] { await platform.RunTaskAsync(app), await platform.RunTaskAsync(app) }) await platform.WaitForEndAsync(id);
+        // The shared executors' four slots may still be busy with earlier tests' tasks: this is set-up, so wait as long as that takes.
+        foreach (var id in new[] { await platform.RunTaskAsync(app), await platform.RunTaskAsync(app) }) await platform.WaitForEndAsync(id, TimeSpan.FromSeconds(90));
         Assert.True(await ConnectionsAsync(applicationName) > 0, $"{service} holds no connection to release");
 
         var clock = Stopwatch.StartNew();

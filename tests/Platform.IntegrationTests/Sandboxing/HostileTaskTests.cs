@@ -219,6 +219,48 @@ public sealed class HostileTaskTests(PlatformFixture platform)
             .Sum(d => Directory.GetFiles(d).Select(f => long.TryParse(Path.GetFileName(f).TrimStart('n'), out var n) ? n : 0).DefaultIfEmpty(0).Max());
 
     [Fact]
+    public async Task A_cgroup_serves_later_tasks_with_their_own_limits_and_not_the_kills_of_the_task_before()
+    {
+        // One at a time, so that each task takes the cgroup an earlier one left: were the last task's limit or
+        // kill counters carried over, the task after an OOM kill or a fork bomb would be reported killed too.
+        await RunAsync("true");
+        var before = await CgroupsAsync();
+        var (oom, _) = await RunAsync("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", new { memory_in_mb = 32 });
+        var (afterOom, afterOomLines) = await RunAsync("x=$(head -c 30000000 /dev/zero | tr '\\0' a); echo kept ${#x}; exit 3", new { memory_in_mb = 256 });
+        var (bomb, _) = await RunAsync("f() { f | f & }; f; sleep 60", new { pids_limit = 16 });
+        var (afterBomb, afterBombLines) = await RunAsync("for i in $(seq 1 40); do sleep 1 & done; wait; echo forty children", new { pids_limit = 256 });
+        for (var i = 0; i < 3; i++) Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
+        var after = await CgroupsAsync();
+
+        Assert.StartsWith("memory limit of 32 MB exceeded", oom["result"]!["failure_reason"]!.GetValue<string>());
+        Assert.Equal("exited with code 3", afterOom["result"]!["failure_reason"]!.GetValue<string>());
+        Assert.Contains("kept 30000000", afterOomLines);
+        Assert.Equal("process limit of 16 exceeded: the task was killed", bomb["result"]!["failure_reason"]!.GetValue<string>());
+        Assert.Equal("SUCCEEDED", afterBomb["state"]!.GetValue<string>());
+        Assert.Contains("forty children", afterBombLines);
+        // Without reuse each of the 7 starts would make one; a cgroup still charged with more memory than the
+        // next task may have is made again.
+        Assert.Equal(7, after.Taken - before.Taken);
+        Assert.InRange(after.Made - before.Made, 0, 3);
+    }
+
+    /// <summary>How many task cgroups the fixture's executors have given to tasks so far, and how many of those they made new, as their metrics say.</summary>
+    private async Task<(long Taken, long Made)> CgroupsAsync()
+    {
+        long taken = 0, made = 0;
+        foreach (var executor in platform.Services.Where(s => s.Service == "Executor"))
+        {
+            using var client = new HttpClient { BaseAddress = executor.BaseAddress };
+            var text = await client.GetStringAsync("/metrics");
+            var series = System.Text.RegularExpressions.Regex.Matches(text, "^platform_sandbox_resources_total\\{([^}]*)\\} (\\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+                .Where(m => m.Groups[1].Value.Contains("platform_sandbox_resource=\"cgroup\"")).ToList();
+            taken += series.Sum(m => long.Parse(m.Groups[2].Value));
+            made += series.Where(m => m.Groups[1].Value.Contains("platform_sandbox_resource_origin=\"new\"")).Sum(m => long.Parse(m.Groups[2].Value));
+        }
+        return (taken, made);
+    }
+
+    [Fact]
     public async Task A_fork_bomb_ends_its_task_failed_naming_the_process_limit_while_other_tasks_keep_running()
     {
         var neighbourApp = await platform.RegisterAppAsync();

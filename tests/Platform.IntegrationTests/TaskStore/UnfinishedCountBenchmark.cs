@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Marten;
 using Marten.Linq;
+using Marten.Linq.MatchesSql;
+using Platform.TaskStore.Apps;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,8 +17,9 @@ namespace Platform.IntegrationTests.TaskStore;
 /// <summary>
 /// What the per-POST limit check (an app's and its space's unfinished tasks) costs on 200,000 tasks, 1 % of
 /// them unfinished: the two LINQ counts on the JSON as the Api ran them before the state and space columns,
-/// then, after the migration a service's start applies, <see cref="UnfinishedTasks"/> on the partial indexes.
-/// Prints both plans (EXPLAIN ANALYZE) and the mean of many runs.
+/// then, after the migration a service's start applies, <see cref="UnfinishedTaskCounts"/> on the columns and
+/// their partial indexes. Prints the plans (EXPLAIN ANALYZE; after, also the generic plan a prepared
+/// statement gets) and the mean of many runs.
 /// </summary>
 [Trait("Category", "Benchmark")]
 public sealed class UnfinishedCountBenchmark(StoreSchema storeSchema, ITestOutputHelper output) : IClassFixture<StoreSchema>
@@ -66,20 +69,22 @@ public sealed class UnfinishedCountBenchmark(StoreSchema storeSchema, ITestOutpu
         output.WriteLine($"migration at start-up (columns added and back-filled, indexes made) for {Apps * TasksPerApp:N0} tasks: {migration.Elapsed.TotalSeconds:F1} s");
         await AnalyzeAsync();
 
-        var unfinished = host.Services.GetRequiredService<UnfinishedTasks>();
-        var sql = $"""
-                   select (select count(*) from {storeSchema.Name}.{AppTask.TableName} t where t.{AppTask.AppColumn} = $1 and {UnfinishedTasks.Predicate("t")}),
-                          (select count(*) from {storeSchema.Name}.{AppTask.TableName} t where t.{AppTask.SpaceColumn} = $2 and {UnfinishedTasks.Predicate("t")})
-                   """;
-        await using var after = storeSchema.Database.CreateCommand(sql);
-        after.Parameters.Add(new NpgsqlParameter { Value = app });
-        after.Parameters.Add(new NpgsqlParameter { Value = space });
-        var plan = await ExplainAsync("after, both counts (UnfinishedTasks)", after);
-        Assert.Contains("mt_doc_apptask_idx_app_unfinished", plan);
-        Assert.Contains("mt_doc_apptask_idx_space", plan);
-        var meanAfter = await MeanAsync(async () =>
-            Assert.Equal(((long)UnfinishedPerApp, (long)UnfinishedPerApp * Apps / Spaces), await unfinished.CountAsync(app, space, CancellationToken.None)));
-        output.WriteLine($"after: both counts in one statement, mean of {Runs}: {meanAfter:F2} ms");
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        await using (var session = store.QuerySession())
+        {
+            var ofApp = session.Query<AppTask>().Where(t => t.App == app && t.MatchesSql(UnfinishedTaskCounts.Predicate("d"))).ToCommand(FetchType.Count);
+            var ofSpace = session.Query<AppTask>().Where(t => t.Space == space && t.MatchesSql(UnfinishedTaskCounts.Predicate("d"))).ToCommand(FetchType.Count);
+            foreach (var generic in new[] { false, true })
+            {
+                var how = generic ? "generic plan, as a prepared statement may get" : "custom plan";
+                Assert.Contains("mt_doc_apptask_idx_app_unfinished", await ExplainAsync($"after, the app's count (UnfinishedTaskCounts), {how}", ofApp, generic));
+                Assert.Contains("mt_doc_apptask_idx_space", await ExplainAsync($"after, the space's count (UnfinishedTaskCounts), {how}", ofSpace, generic));
+            }
+            var counted = new App { Name = app, Space = space };
+            var meanAfter = await MeanAsync(async () =>
+                Assert.Equal(new UnfinishedTaskCounts(UnfinishedPerApp, UnfinishedPerApp * Apps / Spaces), await UnfinishedTaskCounts.OfAsync(session, counted, CancellationToken.None)));
+            output.WriteLine($"after: both counts in one batch, mean of {Runs}: {meanAfter:F2} ms");
+        }
 
         // The other queries that look for unfinished tasks by state use the small partial indexes too.
         await using var orphans = storeSchema.Database.CreateCommand(
@@ -93,11 +98,23 @@ public sealed class UnfinishedCountBenchmark(StoreSchema storeSchema, ITestOutpu
         await analyze.ExecuteNonQueryAsync();
     }
 
-    private async Task<string> ExplainAsync(string what, NpgsqlCommand query)
+    /// <summary>
+    /// EXPLAIN ANALYZE of <paramref name="query"/>; <paramref name="generic"/>: of the plan a prepared statement
+    /// gets when PostgreSQL plans it once for any parameter (the query's one parameter is Marten's <c>:p0</c>).
+    /// </summary>
+    private async Task<string> ExplainAsync(string what, NpgsqlCommand query, bool generic = false)
     {
         await using var connection = await storeSchema.Database.OpenConnectionAsync();
-        await using var explain = new NpgsqlCommand("explain (analyze, buffers) " + query.CommandText, connection);
-        foreach (NpgsqlParameter parameter in query.Parameters) explain.Parameters.Add(parameter.Clone());
+        var text = "explain (analyze, buffers) " + query.CommandText;
+        if (generic)
+        {
+            await using var prepare = new NpgsqlCommand(
+                $"set plan_cache_mode = force_generic_plan; prepare counted as {query.CommandText.TrimEnd(';').Replace(":p0", "$1")}", connection);
+            await prepare.ExecuteNonQueryAsync();
+            text = $"explain (analyze, buffers) execute counted('{query.Parameters[0].Value}')";
+        }
+        await using var explain = new NpgsqlCommand(text, connection);
+        if (!generic) foreach (NpgsqlParameter parameter in query.Parameters) explain.Parameters.Add(parameter.Clone());
         var lines = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync())
             while (await reader.ReadAsync()) lines.Add(reader.GetString(0));

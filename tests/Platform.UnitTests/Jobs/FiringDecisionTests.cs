@@ -16,10 +16,12 @@ public sealed class FiringDecisionTests
     private static Job Job(ConcurrencyPolicy policy, int? memoryInMb = null) =>
         new() { Name = "nightly", App = "billing", Command = "bin/report", ConcurrencyPolicy = policy, MemoryInMb = memoryInMb };
 
-    private static App App() => new() { Name = "billing", Command = "bin/serve", MemoryInMb = 256, DiskInMb = 1024 };
+    private static App App() => new() { Name = "billing", Space = "payments", Command = "bin/serve", MemoryInMb = 256, DiskInMb = 1024 };
 
-    private static FiringDecision Decide(Job job, IReadOnlyList<Guid> unfinished, App? app = null) =>
-        FiringDecision.Decide(job, Schedule, At, app ?? App(), unfinished, 42, Now);
+    private static readonly UnfinishedTaskLimitOptions Limits = new() { MaxUnfinishedTasksPerApp = 3, MaxUnfinishedTasksPerSpace = 5 };
+
+    private static FiringDecision Decide(Job job, IReadOnlyList<Guid> unfinished, App? app = null, UnfinishedTaskCounts? counts = null) =>
+        FiringDecision.Decide(job, Schedule, At, app ?? App(), unfinished, counts ?? new UnfinishedTaskCounts(unfinished.Count, unfinished.Count), Limits, 42, Now);
 
     [Fact]
     public void Always_fires_while_earlier_runs_are_unfinished_and_replaces_none()
@@ -62,7 +64,7 @@ public sealed class FiringDecisionTests
     [InlineData(ConcurrencyPolicy.Replace)]
     public void An_occurrence_whose_app_is_gone_is_skipped(ConcurrencyPolicy policy)
     {
-        var skip = Assert.IsType<FiringDecision.Skip>(FiringDecision.Decide(Job(policy), Schedule, At, null, [], 42, Now));
+        var skip = Assert.IsType<FiringDecision.Skip>(FiringDecision.Decide(Job(policy), Schedule, At, null, [], UnfinishedTaskCounts.None, Limits, 42, Now));
 
         Assert.Equal("skipped: the app 'billing' no longer exists", skip.Reason);
     }
@@ -79,8 +81,52 @@ public sealed class FiringDecisionTests
     public void Forbid_looks_at_unfinished_runs_before_the_app()
     {
         // The skip names the running task, as before the decision was pulled out of the firer.
-        var skip = Assert.IsType<FiringDecision.Skip>(FiringDecision.Decide(Job(ConcurrencyPolicy.Forbid), Schedule, At, null, Running, 42, Now));
+        var skip = Assert.IsType<FiringDecision.Skip>(FiringDecision.Decide(Job(ConcurrencyPolicy.Forbid), Schedule, At, null, Running, UnfinishedTaskCounts.None, Limits, 42, Now));
 
         Assert.Contains("Forbid", skip.Reason);
+    }
+
+    [Theory]
+    [InlineData(ConcurrencyPolicy.Always)]
+    [InlineData(ConcurrencyPolicy.Forbid)]
+    public void An_occurrence_of_an_app_at_its_unfinished_task_limit_is_skipped_naming_the_limit(ConcurrencyPolicy policy)
+    {
+        var skip = Assert.IsType<FiringDecision.Skip>(Decide(Job(policy), [], counts: new UnfinishedTaskCounts(3, 3)));
+
+        Assert.Equal("skipped: App 'billing' already has 3 unfinished tasks: the limit per app (Access:Limits:MaxUnfinishedTasksPerApp) is 3.", skip.Reason);
+    }
+
+    [Fact]
+    public void An_occurrence_of_a_space_at_its_unfinished_task_limit_is_skipped_naming_the_limit()
+    {
+        var skip = Assert.IsType<FiringDecision.Skip>(Decide(Job(ConcurrencyPolicy.Always), [], counts: new UnfinishedTaskCounts(1, 5)));
+
+        Assert.Equal("skipped: Space 'payments' already has 5 unfinished tasks: the limit per space (Access:Limits:MaxUnfinishedTasksPerSpace) is 5.", skip.Reason);
+    }
+
+    [Fact]
+    public void An_occurrence_one_below_both_limits_fires()
+    {
+        Assert.IsType<FiringDecision.Fire>(Decide(Job(ConcurrencyPolicy.Always), [], counts: new UnfinishedTaskCounts(2, 4)));
+    }
+
+    [Fact]
+    public void Replace_does_not_count_the_runs_it_ends_against_the_limits()
+    {
+        // Two of the app's three unfinished tasks are this job's and are about to be cancelled.
+        var fire = Assert.IsType<FiringDecision.Fire>(Decide(Job(ConcurrencyPolicy.Replace), Running, counts: new UnfinishedTaskCounts(3, 3)));
+
+        Assert.Equal(Running, fire.Replaced);
+        // Always ends none of them, so the same facts are past the limit.
+        Assert.IsType<FiringDecision.Skip>(Decide(Job(ConcurrencyPolicy.Always), Running, counts: new UnfinishedTaskCounts(3, 3)));
+    }
+
+    [Fact]
+    public void A_job_the_app_no_longer_validly_runs_is_skipped_for_that_before_the_limit()
+    {
+        var skip = Assert.IsType<FiringDecision.Skip>(
+            Decide(Job(ConcurrencyPolicy.Always, memoryInMb: TaskDefinition.MaxMemoryInMb + 1), [], counts: new UnfinishedTaskCounts(3, 5)));
+
+        Assert.StartsWith("skipped: memory_in_mb", skip.Reason);
     }
 }

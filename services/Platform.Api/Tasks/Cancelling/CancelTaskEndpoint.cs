@@ -19,7 +19,7 @@ internal static class CancelTaskEndpoint
     {
         if (await session.LoadAsync<AppTask>(guid, ct) is not { } seen) return Problems.NotFound("Task", guid.ToString());
         if (await caller.RefuseAsync(seen.Space, Permission.CancelTasks, "Task", guid.ToString(), ct) is { } refused) return refused;
-        var outcome = await cancellation.CancelAsync(guid, TaskLifecycle.CancelledReason, ct);
+        var outcome = await cancellation.CancelAsync(guid, TaskLifecycle.CancelledReason, caller.Description, ct);
         if (outcome.Task is not { } task) return Problems.NotFound("Task", guid.ToString());
         if (outcome.Decision!.Refusal is { } refusal) return Problems.Invalid("state", refusal);
         return TypedResults.Accepted($"/v3/tasks/{guid}", TaskResource.From(task, caller));

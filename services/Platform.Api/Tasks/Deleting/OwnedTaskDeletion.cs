@@ -25,11 +25,11 @@ internal sealed class OwnedTaskDeletion(IDocumentStore store, TaskCancellation c
     /// <summary>
     /// Cancels every unfinished task of the set (and any that appears meanwhile) and waits until all have
     /// ended, for the longest grace period among them plus <paramref name="beyondGrace"/>.
-    /// <paramref name="gracePeriodSeconds"/> is the time between SIGTERM and SIGKILL for a running task (null: each task's own).
+    /// <paramref name="actor"/> is who asked (<see cref="Platform.TaskStore.Access.Actors"/>); <paramref name="gracePeriodSeconds"/> is the time between SIGTERM and SIGKILL for a running task (null: each task's own).
     /// </summary>
     /// <returns>How many were still unfinished when the wait ran out: 0 when every one ended.</returns>
     public async Task<int> EndAllAsync(
-        Expression<Func<AppTask, bool>> owned, string reason, int? gracePeriodSeconds, TimeSpan beyondGrace, CancellationToken ct)
+        Expression<Func<AppTask, bool>> owned, string reason, string actor, int? gracePeriodSeconds, TimeSpan beyondGrace, CancellationToken ct)
     {
         var asked = new HashSet<Guid>();
         DateTimeOffset? deadline = null;
@@ -41,7 +41,7 @@ internal sealed class OwnedTaskDeletion(IDocumentStore store, TaskCancellation c
             if (unfinished.Count == 0) return 0;
             deadline ??= clock.GetUtcNow() + beyondGrace + TimeSpan.FromSeconds(
                 gracePeriodSeconds ?? unfinished.Max(t => t.TerminationGracePeriodSeconds ?? TaskDefinition.DefaultGracePeriodSeconds));
-            foreach (var task in unfinished.Where(t => asked.Add(t.Id))) await cancellation.CancelAsync(task.Id, reason, ct, gracePeriodSeconds);
+            foreach (var task in unfinished.Where(t => asked.Add(t.Id))) await cancellation.CancelAsync(task.Id, reason, actor, ct, gracePeriodSeconds);
             if (clock.GetUtcNow() > deadline) return unfinished.Count;
             await Task.Delay(TimeSpan.FromMilliseconds(200), clock, ct);
         }

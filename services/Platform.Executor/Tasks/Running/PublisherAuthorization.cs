@@ -13,10 +13,11 @@ namespace Platform.Executor.Tasks.Running;
 /// </summary>
 internal sealed class PublisherAuthorization(IDocumentStore store, IOptions<ExecutorOptions> options)
 {
+    /// <returns>Who the publisher is, as recorded with the events of a task it starts (<see cref="Actors"/>).</returns>
     /// <exception cref="RunTaskUnauthorized">The publisher may not run this task.</exception>
-    public async Task AuthorizeAsync(RunTask message, string? publisher, CancellationToken ct)
+    public async Task<string> AuthorizeAsync(RunTask message, string? publisher, CancellationToken ct)
     {
-        if (publisher is not null && options.Value.TrustedPublisherSet.Contains(publisher)) return;
+        if (publisher is not null && options.Value.TrustedPublisherSet.Contains(publisher)) return Actors.TrustedPublisher(publisher);
         if (publisher is null) throw new RunTaskUnauthorized("the message has no user_id: anonymous publishers may not run tasks.");
         await using var session = store.QuerySession();
         var account = await session.Query<ServiceAccount>().FirstOrDefaultAsync(a => a.RabbitMqUser == publisher, ct)
@@ -26,5 +27,6 @@ internal sealed class PublisherAuthorization(IDocumentStore store, IOptions<Exec
         // An unknown app is refused like a space without a role: the publisher learns nothing of other spaces.
         if (app is null || !grants.Allows(Permission.RunTasks, new Space { Name = app.Space }))
             throw new RunTaskUnauthorized($"service account '{account.Name}' (RabbitMQ user '{publisher}') may not run tasks of app '{message.App}'.");
+        return Actors.OutsidePublisher(account.Name, publisher);
     }
 }

@@ -23,17 +23,17 @@ internal sealed class RunTaskConsumer(
         ClaimedTask? task = null;
         try
         {
-            await authorization.AuthorizeAsync(context.Message, PublisherIdentity.Of(context), context.CancellationToken);
+            var publisher = await authorization.AuthorizeAsync(context.Message, PublisherIdentity.Of(context), context.CancellationToken);
             using var claim = ExecutorTelemetry.StartClaim(context.Message, taskId);
             try
             {
-                task = await claimer.ClaimAsync(context.Message, taskId, context.CancellationToken);
+                task = await claimer.ClaimAsync(context.Message, taskId, publisher, context.CancellationToken);
             }
             catch (RunTaskRejected rejected)
             {
                 claim?.SetStatus(ActivityStatusCode.Error, rejected.Message);
                 // Recorded where the task can be known, then rethrown: the message goes to the error queue, with the reason.
-                await claimer.RecordRejectionAsync(context.Message, taskId, rejected, context.CancellationToken);
+                await claimer.RecordRejectionAsync(context.Message, taskId, publisher, rejected, context.CancellationToken);
                 throw;
             }
             catch (Exception ex)

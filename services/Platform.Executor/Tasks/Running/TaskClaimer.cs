@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.TaskStore;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Tasks;
 
@@ -15,11 +16,12 @@ namespace Platform.Executor.Tasks.Running;
 /// and claimed events together, and a concurrent duplicate loses on the stream's unique id.
 /// </summary>
 internal sealed class TaskClaimer(
-    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, SecretKeyRing secrets, IOptions<ExecutorOptions> options, TimeProvider clock,
-    ILogger<TaskClaimer> logger)
+    IDocumentStore store, AppSequences sequences, TaskDeletion deletion, SecretKeyRing secrets, IOptions<ExecutorOptions> options,
+    IOptions<UnfinishedTaskLimitOptions> limits, TimeProvider clock, ILogger<TaskClaimer> logger)
 {
     /// <returns>The claimed task, or null when another delivery already claimed (or finished) it.</returns>
-    public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, CancellationToken ct)
+    // publisher: who published the RunTask (PublisherAuthorization), recorded with the accepted event when this starts the stream.
+    public async Task<ClaimedTask?> ClaimAsync(RunTask message, Guid taskId, string publisher, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(message.App)) throw new RunTaskRejected("app", "app is required.");
         await using var session = store.LightweightSession();
@@ -40,8 +42,11 @@ internal sealed class TaskClaimer(
                 message.TimeoutSeconds, message.TerminationGracePeriodSeconds, message.MaxAttempts);
             var errors = TaskDefinition.Validate(overrides, app);
             if (errors.Count > 0) throw new RunTaskRejected(errors);
+            // An outside publisher's task is held to the limits the Api's and the Scheduler's are held to.
+            if (limits.Value.Exceeded(app, await UnfinishedTaskCounts.OfAsync(session, app, ct)) is { } limit) throw new RunTaskRejected("limit", limit);
             var accepted = TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), overrides, app, now);
-            stream.AppendOne(accepted);
+            // The publisher accepted it; the claim that follows in this transaction is the executor's own.
+            stream.AppendOne(Actors.On(accepted, publisher));
             task = TaskLifecycle.Accept(accepted);
         }
         else if (TaskLifecycle.CanClaim(stream.Aggregate))
@@ -79,7 +84,7 @@ internal sealed class TaskClaimer(
     /// on its stream if it exists and is still pending, or as a new task of its app if the app exists. With
     /// neither, the error queue is the only record.
     /// </summary>
-    public async Task RecordRejectionAsync(RunTask message, Guid taskId, RunTaskRejected rejection, CancellationToken ct)
+    public async Task RecordRejectionAsync(RunTask message, Guid taskId, string publisher, RunTaskRejected rejection, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         var stream = await session.Events.FetchForWriting<AppTask>(taskId, ct);
@@ -96,7 +101,7 @@ internal sealed class TaskClaimer(
                 message.Command is { Length: <= TaskDefinition.MaxCommandLength } command ? command : null,
                 message.Name is { Length: > 0 and <= TaskDefinition.MaxNameLength } given ? given : null,
                 null, null, null);
-            stream.AppendOne(TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), kept, app, now));
+            stream.AppendOne(Actors.On(TaskDefinition.Accept(taskId, await sequences.NextAsync(app.Name, ct), kept, app, now), publisher));
         }
         else
         {

@@ -6,7 +6,8 @@ using Platform.TaskStore.Apps;
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>A task's process, ready to start, with the means to signal its whole tree.</summary>
-internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgroup, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
+internal sealed class SandboxedProcess(
+    ProcessStartInfo start, TaskCgroup? cgroup, TaskCgroups? cgroups, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
 {
     public ProcessStartInfo StartInfo { get; } = start;
 
@@ -27,11 +28,22 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgrou
 
     public bool PidsLimitReached() => cgroup?.PidsLimitReached() ?? false;
 
+    /// <summary>
+    /// Hands the network namespace and the cgroups back once every process of the task is gone (only then
+    /// may they serve another task), in the background: the task's end is recorded meanwhile.
+    /// </summary>
     public void Dispose()
     {
-        network?.TaskEnded(taskGone: cgroup?.Empty() == true);
-        cgroup?.Dispose();
         if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
+        if (cgroup is not null) _ = ReleaseAsync(cgroup);
+    }
+
+    private async Task ReleaseAsync(TaskCgroup taskCgroup)
+    {
+        var gone = await taskCgroup.EmptiedAsync();
+        network?.TaskEnded(gone);
+        if (cgroups is not null) cgroups.Return(taskCgroup, gone);
+        else taskCgroup.Remove();
     }
 }
 
@@ -52,7 +64,8 @@ internal sealed class SandboxedProcess(ProcessStartInfo start, TaskCgroup? cgrou
 /// The host's support is probed once at start-up and reported in one log line; a missing layer stops the
 /// executor unless <see cref="SandboxOptions.AllowWeakerIsolation"/> says otherwise.
 /// </summary>
-internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, ILogger<Sandbox> logger)
+internal sealed class Sandbox(
+    IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, TaskCgroups cgroups, ILogger<Sandbox> logger)
 {
     public const string Scratch = "/home/task";
     private static readonly HashSet<string> NotFromHost = ["tmp", "home", "proc", "dev", "sys"];
@@ -62,7 +75,8 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
     private string? _seccomp;
     private bool _networks;
     private string? _resolvConf;
-    private string _launcher = "";
+    private string _shellLauncher = "";
+    private string? _launcher;
 
     public bool Enabled { get; private set; }
 
@@ -101,10 +115,11 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         Enabled = true;
         logger.LogInformation(
             "Sandbox: bubblewrap (PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
-            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}",
+            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; started by {Launcher}",
             Scratch, _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}) in a user namespace" : "root without capabilities",
             _seccomp is null ? "off" : "on", _networks ? "per task (slirp4netns + nftables)" : "shared with the host",
-            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory);
+            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory,
+            _launcher ?? "sh, nsenter and setpriv");
     }
 
     /// <summary>The layers beyond bubblewrap and the memory cgroup, each tried for real; returns the ones this host lacks.</summary>
@@ -144,8 +159,22 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         if (_cgroups!.Pids is null) missing.Add(("a process limit", "no pids cgroup controller for this process"));
         if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
 
-        _launcher = SandboxLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
+        _shellLauncher = SandboxLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
+        _launcher = ProbeLauncher();
         return missing;
+    }
+
+    /// <summary>The launcher's path when it is there and starts a trial sandbox; otherwise null, and a warning says why.</summary>
+    private string? ProbeLauncher()
+    {
+        var configured = options.Value.Launcher;
+        if (configured.Length == 0) return null;
+        var path = Path.Combine(AppContext.BaseDirectory, configured);
+        string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
+        problem ??= Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher");
+        if (problem is null) return path;
+        logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
+        return null;
     }
 
     public async Task<SandboxedProcess> PrepareAsync(ClaimedTask task, CancellationToken ct)
@@ -154,7 +183,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
 
         var policy = task.Network ?? AppNetwork.Default;
         var pidsLimit = task.PidsLimit ?? options.Value.DefaultPidsLimit;
-        var cgroup = TaskCgroup.Create(_cgroups!, $"platform-task-{task.TaskId:N}", task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
+        var cgroup = cgroups.Take(task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
         TaskNetwork? network = null;
         try
         {
@@ -162,19 +191,46 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         }
         catch
         {
-            cgroup.Dispose();
+            cgroups.Return(cgroup, taskGone: true);
             throw;
         }
 
-        // A shell joins the cgroups (and opens the seccomp program for bubblewrap), then becomes the rest of
-        // the chain, so every process of the task is in its cgroups from the first instruction.
-        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", _launcher, "platform-task" } };
-        foreach (var file in cgroup.ProcsFiles) start.ArgumentList.Add(file);
-        if (_seccomp is not null) start.ArgumentList.Add(_seccomp);
-        if (network is not null) foreach (var argument in (string[])["nsenter", $"--net={network.NamespacePath}", "--"]) start.ArgumentList.Add(argument);
+        var start = _launcher is { } launcher ? Launch(launcher, cgroup, network) : LaunchThroughShell(cgroup, network);
         foreach (var argument in BubblewrapArguments(task, policy)) start.ArgumentList.Add(argument);
         Configure(start, task, Scratch);
-        return new SandboxedProcess(start, cgroup, network, hostScratch: null, pidsLimit);
+        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit);
+    }
+
+    /// <summary>One process joins the cgroups and the network namespace, opens the seccomp program and becomes the task user, then runs bubblewrap.</summary>
+    private ProcessStartInfo Launch(string launcher, TaskCgroup cgroup, TaskNetwork? network)
+    {
+        var start = new ProcessStartInfo(launcher);
+        foreach (var file in cgroup.ProcsFiles) Add(start, "--cgroup", file);
+        if (network is not null) Add(start, "--netns", network.NamespacePath);
+        if (_seccomp is not null) Add(start, "--seccomp", _seccomp);
+        if (_user is { } user) Add(start, "--user", $"{user.Uid}:{user.Gid}");
+        start.ArgumentList.Add("--");
+        return start;
+    }
+
+    /// <summary>
+    /// The same through three programs: a shell joins the cgroups (and opens the seccomp program for
+    /// bubblewrap), then becomes nsenter, which becomes setpriv, so every process of the task is in its
+    /// cgroups from the first instruction.
+    /// </summary>
+    private ProcessStartInfo LaunchThroughShell(TaskCgroup cgroup, TaskNetwork? network)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", _shellLauncher, "platform-task" } };
+        foreach (var file in cgroup.ProcsFiles) start.ArgumentList.Add(file);
+        if (_seccomp is not null) start.ArgumentList.Add(_seccomp);
+        if (network is not null) Add(start, "nsenter", $"--net={network.NamespacePath}", "--");
+        if (_user is not null) Add(start, UserArguments(_user));
+        return start;
+    }
+
+    private static void Add(ProcessStartInfo start, params string[] arguments)
+    {
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
     }
 
     /// <summary>setpriv makes the chain the task user, with no capabilities and no way to gain any; bubblewrap then runs unprivileged.</summary>
@@ -185,7 +241,6 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
 
     private IEnumerable<string> BubblewrapArguments(ClaimedTask task, AppNetwork policy)
     {
-        if (_user is not null) foreach (var argument in UserArguments(_user)) yield return argument;
         yield return options.Value.Bubblewrap;
         foreach (var argument in IsolationFlags()) yield return argument;
         // Without namespaces of our own an allow-list cannot be enforced: such a task gets no network rather than all of it.
@@ -217,7 +272,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
         // setsid: the task gets a process group of its own, so that termination reaches its children.
         var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c", task.Command }, WorkingDirectory = scratch };
         Configure(start, task, scratch);
-        return new SandboxedProcess(start, cgroup: null, network: null, hostScratch: scratch, pidsLimit: null);
+        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null);
     }
 
     private static void Configure(ProcessStartInfo start, ClaimedTask task, string scratch)
@@ -250,7 +305,7 @@ internal sealed class Sandbox(IOptions<SandboxOptions> options, IOptions<Executo
     {
         try
         {
-            using var probe = TaskCgroup.Create(_cgroups!, $"platform-probe-{Environment.ProcessId}", 64L * 1024 * 1024, 64, 64);
+            cgroups.Probe(_cgroups!);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -37,19 +37,28 @@ internal sealed record CgroupLayout(bool V2, string Memory, string? Pids, string
 /// The cgroups of one task: its memory limit (the kernel's OOM killer ends the tree past it), its process
 /// limit (fork fails past it, and the executor ends the task), and its CPU weight, proportional to its
 /// memory as Cloud Foundry's is. The memory cgroup also lists every process the task started, so that
-/// termination reaches grandchildren.
+/// termination reaches grandchildren. A cgroup serves one task at a time and, once every process of that
+/// task is gone, may serve the next (<see cref="TaskCgroups"/>): its counters are read against what they
+/// were when the task took it.
 /// </summary>
-internal sealed class TaskCgroup : IDisposable
+internal sealed class TaskCgroup
 {
     private readonly CgroupLayout _layout;
     private readonly string[] _directories;
+    private readonly string? _cpuPath;
+    private long _memoryBytes = -1;
+    private int? _pidsLimit;
+    private int _cpuShares = -1;
+    private long _oomKillsBefore;
+    private long _pidsRefusedBefore;
 
-    private TaskCgroup(CgroupLayout layout, string[] directories, string memory, string? pids)
+    private TaskCgroup(CgroupLayout layout, string name)
     {
         _layout = layout;
-        _directories = directories;
-        MemoryPath = memory;
-        PidsPath = pids;
+        _directories = layout.Parents().Select(p => Path.Combine(p, name)).ToArray();
+        MemoryPath = Path.Combine(layout.Memory, name);
+        PidsPath = layout.Pids is null ? null : Path.Combine(layout.Pids, name);
+        _cpuPath = layout.Cpu is null ? null : Path.Combine(layout.Cpu, name);
     }
 
     public string MemoryPath { get; }
@@ -61,38 +70,82 @@ internal sealed class TaskCgroup : IDisposable
     /// <summary>The CPU weight of a task with this much memory: 1,024 shares (a whole default process's) per GiB.</summary>
     public static int CpuShares(int memoryInMb) => Math.Clamp(memoryInMb, 2, 262_144);
 
-    public static TaskCgroup Create(CgroupLayout layout, string name, long memoryBytes, int? pidsLimit, int memoryInMb)
+    /// <summary>One that exists already (left by an earlier run of the executor, to be removed).</summary>
+    public static TaskCgroup Existing(CgroupLayout layout, string name) => new(layout, name);
+
+    /// <summary>Makes the directories, one per hierarchy, with no limit yet (<see cref="Limit"/>).</summary>
+    public static TaskCgroup Create(CgroupLayout layout, string name)
     {
-        var directories = layout.Parents().Select(p => Path.Combine(p, name)).ToArray();
-        foreach (var directory in directories) Directory.CreateDirectory(directory);
-        var memory = Path.Combine(layout.Memory, name);
-        var pids = layout.Pids is null ? null : Path.Combine(layout.Pids, name);
-        var cpu = layout.Cpu is null ? null : Path.Combine(layout.Cpu, name);
-        var cgroup = new TaskCgroup(layout, directories, memory, pids);
-        if (layout.V2)
-        {
-            Write(memory, "memory.max", memoryBytes.ToString());
-            TryWrite(memory, "memory.swap.max", "0");
-            if (pids is not null && pidsLimit is { } limit) Write(pids, "pids.max", limit.ToString());
-            // cpu.weight 100 is v1's 1,024 shares.
-            if (cpu is not null) Write(cpu, "cpu.weight", CgroupValues.CpuWeight(memoryInMb).ToString());
-        }
-        else
-        {
-            Write(memory, "memory.limit_in_bytes", memoryBytes.ToString());
-            // Without this, a host with swap lets the task page out instead of hitting the limit.
-            TryWrite(memory, "memory.memsw.limit_in_bytes", memoryBytes.ToString());
-            if (pids is not null && pidsLimit is { } limit) Write(pids, "pids.max", limit.ToString());
-            if (cpu is not null) Write(cpu, "cpu.shares", CpuShares(memoryInMb).ToString());
-        }
+        var cgroup = new TaskCgroup(layout, name);
+        foreach (var directory in cgroup._directories) Directory.CreateDirectory(directory);
         return cgroup;
     }
 
-    /// <summary>True when the kernel's OOM killer ended a process of this cgroup.</summary>
-    public bool OomKilled() => Counter(MemoryPath, _layout.V2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0;
+    /// <summary>
+    /// Sets the next task's limits (only the ones that differ from the last task's: each write is a system
+    /// call on the start path) and notes the counters as they are now. Throws an IOException when the kernel
+    /// refuses a limit, e.g. a memory limit below what is still charged here.
+    /// </summary>
+    public void Limit(long memoryBytes, int? pidsLimit, int memoryInMb)
+    {
+        if (memoryBytes != _memoryBytes)
+        {
+            if (_layout.V2)
+            {
+                Write(MemoryPath, "memory.max", memoryBytes.ToString());
+                TryWrite(MemoryPath, "memory.swap.max", "0");
+            }
+            else
+            {
+                // Without a memory+swap limit a host with swap lets the task page out instead of hitting the
+                // limit. It may never be below the memory limit: raised first, otherwise set second (a new
+                // cgroup's memory limit is unlimited).
+                var raising = _memoryBytes >= 0 && memoryBytes > _memoryBytes;
+                if (raising) TryWrite(MemoryPath, "memory.memsw.limit_in_bytes", memoryBytes.ToString());
+                Write(MemoryPath, "memory.limit_in_bytes", memoryBytes.ToString());
+                if (!raising) TryWrite(MemoryPath, "memory.memsw.limit_in_bytes", memoryBytes.ToString());
+            }
+            _memoryBytes = memoryBytes;
+        }
+        if (PidsPath is not null && pidsLimit != _pidsLimit)
+        {
+            Write(PidsPath, "pids.max", pidsLimit?.ToString() ?? "max");
+            _pidsLimit = pidsLimit;
+        }
+        var shares = CpuShares(memoryInMb);
+        if (_cpuPath is not null && shares != _cpuShares)
+        {
+            // cpu.weight 100 is v1's 1,024 shares.
+            if (_layout.V2) Write(_cpuPath, "cpu.weight", CgroupValues.CpuWeight(memoryInMb).ToString());
+            else Write(_cpuPath, "cpu.shares", shares.ToString());
+            _cpuShares = shares;
+        }
+        _oomKillsBefore = OomKills();
+        _pidsRefusedBefore = PidsRefused();
+    }
 
-    /// <summary>True once a fork or clone of the task failed because it had as many processes as its limit allows.</summary>
-    public bool PidsLimitReached() => PidsPath is not null && Counter(PidsPath, "pids.events", "max") > 0;
+    /// <summary>True when the kernel's OOM killer ended a process of this cgroup during the current task.</summary>
+    public bool OomKilled() => OomKills() > _oomKillsBefore;
+
+    /// <summary>True once a fork or clone of the current task failed because it had as many processes as its limit allows.</summary>
+    public bool PidsLimitReached() => PidsRefused() > _pidsRefusedBefore;
+
+    private long OomKills() => Counter(MemoryPath, _layout.V2 ? "memory.events" : "memory.oom_control", "oom_kill");
+
+    private long PidsRefused() => PidsPath is null ? 0 : Counter(PidsPath, "pids.events", "max");
+
+    /// <summary>The memory still charged to the cgroup (page cache the last task read, say), or -1 when it cannot be read.</summary>
+    public long MemoryCharged()
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText(Path.Combine(MemoryPath, _layout.V2 ? "memory.current" : "memory.usage_in_bytes")).Trim());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return -1;
+        }
+    }
 
     public IReadOnlyList<int> Processes()
     {
@@ -120,6 +173,22 @@ internal sealed class TaskCgroup : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until no process of the task is left, killing any that are: the sandbox's monitor has been
+    /// reaped when a task ends, but processes of the tree may still be on their way out. False if some
+    /// remain after about a second.
+    /// </summary>
+    public async Task<bool> EmptiedAsync()
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            if (Empty()) return true;
+            Signal(Signals.Kill);
+            await Task.Delay(50);
+        }
+        return Empty();
+    }
+
     /// <summary>Signals every process of the task except <paramref name="except"/> (the sandbox's own monitor).</summary>
     public void Signal(int signal, int? except = null)
     {
@@ -132,7 +201,7 @@ internal sealed class TaskCgroup : IDisposable
     /// moment before a directory can go (EBUSY meanwhile), and neither the task's end nor a thread of
     /// the pool should wait for that.
     /// </summary>
-    public void Dispose() => _ = RemoveAsync();
+    public void Remove() => _ = RemoveAsync();
 
     private async Task RemoveAsync()
     {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
+using Platform.Executor.Telemetry;
 using Platform.TaskStore.Apps;
 
 namespace Platform.Executor.Tasks.Sandboxing;
@@ -26,6 +27,9 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
 
     /// <summary>Set when an app's allow-list was loaded into it: such a namespace is never given to another task.</summary>
     public bool Narrowed { get; set; }
+
+    /// <summary>Whether it served a task before (rather than being made ahead of demand).</summary>
+    public bool Served { get; set; }
 
     /// <summary>Where a namespace that may serve another task goes when its task has ended.</summary>
     public Action<TaskNetwork>? Recycle { get; set; }
@@ -96,7 +100,8 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
 /// A task cannot change its namespace (it holds no capability over it), so what the next task finds there
 /// is what the executor put there.
 /// </summary>
-internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, DeniedDestinations denied, ILogger<TaskNetworks> logger)
+internal sealed class TaskNetworks(
+    IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, DeniedDestinations denied, ExecutorTelemetry telemetry, ILogger<TaskNetworks> logger)
     : IDisposable
 {
     private readonly ConcurrentQueue<TaskNetwork> _ready = new();
@@ -141,6 +146,8 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
             network.Dispose();
             network = null;
         }
+        telemetry.SandboxResourceTaken(ExecutorTelemetry.NetworkNamespace,
+            network is null ? ExecutorTelemetry.New : network.Served ? ExecutorTelemetry.Reused : ExecutorTelemetry.Prepared);
         network ??= await CreateAsync(ct);
         network.Recycle = Recycle;
         try
@@ -162,7 +169,11 @@ internal sealed class TaskNetworks(IOptions<SandboxOptions> options, IOptions<Ex
     private void Recycle(TaskNetwork network)
     {
         if (_stopping.IsCancellationRequested || !network.Serving || _ready.Count >= MostIdle || network.Rules != CurrentRules()) network.Dispose();
-        else _ready.Enqueue(network);
+        else
+        {
+            network.Served = true;
+            _ready.Enqueue(network);
+        }
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ internal sealed class FiringWarmUp(IDocumentStore store, NpgsqlDataSource dataSo
         var id = Guid.NewGuid();
         await JobTasks.UnfinishedAsync(session, "", ct);
         await session.LoadAsync<App>("", ct);
+        await UnfinishedTaskCounts.OfAsync(session, new App { Name = "", Space = "" }, ct);
         session.Insert(new JobOccurrence { Id = id });
         session.Events.StartStream<AppTask>(id, new TaskAccepted(id, "", 0, "", "", 1, 1, new Dictionary<string, string>(), clock.GetUtcNow()));
         session.Store(new ScheduleProgress { Id = id });

@@ -6,6 +6,7 @@ using Platform.Contracts;
 using Platform.Scheduler.Telemetry;
 using Platform.ServiceDefaults;
 using Platform.TaskStore;
+using Platform.TaskStore.Access;
 using Platform.TaskStore.Apps;
 using Platform.TaskStore.Jobs;
 using Platform.TaskStore.Tasks;
@@ -29,6 +30,7 @@ internal sealed class OccurrenceFirer(
     SchedulerTelemetry telemetry,
     TimeProvider clock,
     IOptions<SchedulerOptions> options,
+    IOptions<UnfinishedTaskLimitOptions> limits,
     ILogger<OccurrenceFirer> logger)
 {
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
@@ -122,6 +124,8 @@ internal sealed class OccurrenceFirer(
         await using var transaction = held.Session;
         var session = transaction.Session;
         var apps = (await session.LoadManyAsync<App>(ct, next.Keys)).ToDictionary(a => a.Name);
+        // The unfinished tasks of every app and space that fires, in one round trip; each task fired here adds to them.
+        var (ofApps, ofSpaces) = await UnfinishedTaskCounts.OfManyAsync(session, apps.Keys, apps.Values.Select(a => a.Space).ToList(), ct);
         var fired = new List<Firing>();
         foreach (var (due, plan) in plans)
         {
@@ -131,9 +135,18 @@ internal sealed class OccurrenceFirer(
                 continue;
             }
             // Always jobs only: what else of the job runs does not matter to them.
-            var decision = plan.Fire is { } at
-                ? FiringDecision.Decide(due.Job, due.Schedule.Id, at, apps.GetValueOrDefault(due.Job.App), [], next[due.Job.App]++, now)
-                : null;
+            FiringDecision? decision = null;
+            if (plan.Fire is { } at)
+            {
+                var app = apps.GetValueOrDefault(due.Job.App);
+                var counts = app is null ? UnfinishedTaskCounts.None : new UnfinishedTaskCounts(ofApps[app.Name], ofSpaces[app.Space]);
+                decision = FiringDecision.Decide(due.Job, due.Schedule.Id, at, app, [], counts, limits.Value, next[due.Job.App]++, now);
+                if (decision is FiringDecision.Fire && app is not null)
+                {
+                    ofApps[app.Name]++;
+                    ofSpaces[app.Space]++;
+                }
+            }
             if (Stage(session, due, plan, decision) is { } firing) fired.Add(firing);
         }
         await transaction.CommitAsync(ct);
@@ -175,7 +188,8 @@ internal sealed class OccurrenceFirer(
         {
             IReadOnlyList<Guid> unfinished = looksAtRunning ? await JobTasks.UnfinishedAsync(session, job.Name, ct) : [];
             var app = await session.LoadAsync<App>(job.App, ct);
-            decision = FiringDecision.Decide(job, due.Schedule.Id, at, app, unfinished, sequenceId!.Value, now);
+            var counts = app is null ? UnfinishedTaskCounts.None : await UnfinishedTaskCounts.OfAsync(session, app, ct);
+            decision = FiringDecision.Decide(job, due.Schedule.Id, at, app, unfinished, counts, limits.Value, sequenceId!.Value, now);
         }
         var firing = Stage(session, due, plan, decision);
         await guarded.CommitAsync(ct);
@@ -200,7 +214,8 @@ internal sealed class OccurrenceFirer(
             {
                 case FiringDecision.Fire fire:
                     session.Insert(Record(due, at, OccurrenceOutcome.Fired, null, fire.Task.TaskId));
-                    session.Events.StartStream<AppTask>(fire.Task.TaskId, fire.Task);
+                    // Who did it: the Scheduler, for this job (a batch holds several jobs, so per event, not per session).
+                    session.Events.StartStream<AppTask>(fire.Task.TaskId, Actors.On(fire.Task, Actors.Scheduler(due.Job.Name)));
                     firing = new Firing(fire.Task, fire.Replaced);
                     break;
                 case FiringDecision.Skip skip:
@@ -231,7 +246,8 @@ internal sealed class OccurrenceFirer(
         // then start the new one. The new one's stream is already written but nothing runs it before its
         // RunTask; it does not wait for the old ones to be gone.
         foreach (var taskId in firing.Replaced)
-            await cancellation.CancelAsync(taskId, $"replaced by the run of job {firing.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)", ct);
+            await cancellation.CancelAsync(taskId, $"replaced by the run of job {firing.Job} for {firing.OccurrenceAt:O} (concurrency policy Replace)",
+                Actors.Scheduler(firing.Job), ct);
         await bus.Publish(TaskMessages.RunTask(TaskLifecycle.Accept(firing.Task)), ct);
         var lateness = clock.GetUtcNow() - firing.OccurrenceAt;
         telemetry.Fired(firing.Job, lateness);
