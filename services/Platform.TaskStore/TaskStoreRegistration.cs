@@ -60,6 +60,8 @@ public static class TaskStoreRegistration
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        // Before Marten's migration, which Marten puts at the head of the hosted services.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, AppTaskColumns>());
 
         builder.Services.AddSingleton<TaskLogStore>();
         builder.Services.AddSingleton<AppSequences>();
@@ -129,13 +131,27 @@ public static class TaskStoreRegistration
         // Who did it: the Api stores the caller (subject and means) with the events a request appends.
         store.Events.MetadataConfig.UserNameEnabled = true;
         store.Projections.Add<AppTaskProjection>(ProjectionLifecycle.Inline);
+        // The duplicated columns hold an enum's name, as the JSON does: hand-written SQL compares with 'Running'.
+        store.Advanced.DuplicatedFieldEnumStorage = EnumStorage.AsString;
         store.Schema.For<AppTask>()
-            // A column of its own (AppTask.AppColumn), kept in step by Marten: counting an app's tasks
-            // (every list page) reads the column's index alone, where an index on the JSON expression made
+            // Columns of their own (AppTask.AppColumn ...), kept in step by Marten, and filled in for rows
+            // that existed before a column did by AppTaskColumns at start-up. Counting an app's tasks (every
+            // list page) reads the column's index alone, where an index on the JSON expression made
             // PostgreSQL read and unpack every one of the app's documents (1.8 ms for 3,300 tasks).
             .Duplicate(x => x.App)
-            .Index(x => x.State)
-            .Index(x => x.Job)
+            // Only unfinished tasks are ever looked up by state (orphans, re-dispatch, the limits), and they
+            // are few beside the finished ones: partial indexes stay small and a finished row leaves them.
+            .Duplicate(x => x.State, configure: index => index.Predicate = UnfinishedTaskCounts.Predicate())
+            .Duplicate(x => x.Space, configure: index => index.Predicate = UnfinishedTaskCounts.Predicate())
+            .Duplicate(x => x.Job)
+            // The per-app limit, counted before every task is accepted (UnfinishedTaskCounts): the app's unfinished
+            // tasks alone, not all its tasks filtered. With the space's count: 10.6 ms on the JSON, 0.48 ms on
+            // these indexes, for 200,000 tasks of which 1 % unfinished (UnfinishedCountBenchmark).
+            .Index(x => x.App, index =>
+            {
+                index.Name = "mt_doc_apptask_idx_app_unfinished";
+                index.Predicate = UnfinishedTaskCounts.Predicate();
+            })
             // An app's tasks newest first (GET /v3/apps/{app}/tasks) read one page of this index, not
             // every task of the app sorted: 13 ms -> 0.1 ms for an app of 3,300 tasks (docs/benchmarks.md).
             .Index(new Expression<Func<AppTask, object>>[] { x => x.App, x => x.SequenceId },

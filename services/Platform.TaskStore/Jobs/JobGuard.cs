@@ -16,7 +16,7 @@ namespace Platform.TaskStore.Jobs;
 /// </summary>
 public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
-    private static readonly string JobIsActive = DocumentFields.Is("j", nameof(Job.State), JobState.Active);
+    private static readonly string JobIsActive = DocumentFields.Is(DocumentFields.Text("j", nameof(Job.State)), JobState.Active);
 
     private readonly string _jobs = $"{options.Value.Schema}.{Job.TableName}";
     private readonly string _schedules = $"{options.Value.Schema}.{JobSchedule.TableName}";
@@ -33,7 +33,7 @@ public sealed class JobGuard(IDocumentStore store, NpgsqlDataSource dataSource, 
          """;
 
     private string NotDeleting =>
-        $"select 1 from {_jobs} j where j.id = $1 and {DocumentFields.IsNot("j", nameof(Job.State), JobState.Deleting)} for share";
+        $"select 1 from {_jobs} j where j.id = $1 and {DocumentFields.IsNot(DocumentFields.Text("j", nameof(Job.State)), JobState.Deleting)} for share";
 
     /// <summary>
     /// For a scheduled run: null when the job is not active or the schedule is gone. <paramref name="exclusive"/>

@@ -21,9 +21,10 @@ public sealed class ExecutorLeases(NpgsqlDataSource dataSource, IOptions<TaskSto
     private readonly string _table = $"{options.Value.Schema}.{ExecutorLeaseTable.Name}";
     private readonly string _tasks = $"{options.Value.Schema}.{AppTask.TableName}";
 
-    private static readonly string TaskApp = DocumentFields.Text("t", nameof(AppTask.App));
+    private const string TaskApp = $"t.{AppTask.AppColumn}";
     private static readonly string TaskExecutor = DocumentFields.Text("t", nameof(AppTask.Executor));
-    private static readonly string OnAnExecutor = DocumentFields.OneOf("t", nameof(AppTask.State), TaskState.Running, TaskState.Canceling);
+    // Found through the partial index of unfinished tasks (which these states imply), then read from the few rows.
+    private static readonly string OnAnExecutor = DocumentFields.OneOf($"t.{AppTask.StateColumn}", TaskState.Running, TaskState.Canceling);
 
     // Leases written before expires_at existed are read as this long.
     private const string FormerLease = "interval '15 seconds'";

@@ -11,8 +11,20 @@ public sealed class AppTask
     /// <summary>Marten's table for these documents, for the few queries written in SQL.</summary>
     public const string TableName = "mt_doc_apptask";
 
-    /// <summary>The column <see cref="App"/> is duplicated into (indexed), for the queries written in SQL.</summary>
+    // The fields that have a column of their own beside the JSON (Marten duplicated fields, kept in step by
+    // Marten on every write), so that the queries written in SQL filter and count on indexed columns.
+
+    /// <summary>The column <see cref="App"/> is duplicated into (indexed).</summary>
     public const string AppColumn = "app";
+
+    /// <summary>The column <see cref="State"/> is duplicated into, as the enum's name (indexed for unfinished tasks only).</summary>
+    public const string StateColumn = "state";
+
+    /// <summary>The column <see cref="Space"/> is duplicated into (indexed for unfinished tasks only).</summary>
+    public const string SpaceColumn = "space";
+
+    /// <summary>The column <see cref="Job"/> is duplicated into (indexed).</summary>
+    public const string JobColumn = "job";
 
     public Guid Id { get; set; }
     public string App { get; set; } = "";

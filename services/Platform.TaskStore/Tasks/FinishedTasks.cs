@@ -19,7 +19,7 @@ public sealed class FinishedTasks(NpgsqlDataSource dataSource, IOptions<TaskStor
          select t.id, {SequenceId},
                 CAST(coalesce({DocumentFields.Text("t", nameof(AppTask.EndedAt))}, {DocumentFields.Text("t", nameof(AppTask.UpdatedAt))}) as timestamptz)
          from {options.Value.Schema}.{AppTask.TableName} t
-         where t.{AppTask.AppColumn} = $1 and {DocumentFields.OneOf("t", nameof(AppTask.State), TaskState.Succeeded, TaskState.Failed)}
+         where t.{AppTask.AppColumn} = $1 and {DocumentFields.OneOf($"t.{AppTask.StateColumn}", TaskStateNames.Finished)}
          order by {SequenceId} desc
          """;
 

@@ -19,7 +19,7 @@ public sealed class TaskDeletion(NpgsqlDataSource dataSource, IOptions<TaskStore
 {
     private readonly string _schema = options.Value.Schema;
 
-    private static readonly string Ended = DocumentFields.OneOf("t", nameof(AppTask.State), TaskState.Succeeded, TaskState.Failed);
+    private static readonly string Ended = DocumentFields.OneOf($"t.{AppTask.StateColumn}", TaskStateNames.Finished);
 
     /// <returns>The ids that were deleted (terminal tasks among <paramref name="taskIds"/> that still existed).</returns>
     public async Task<IReadOnlyList<Guid>> DeleteAsync(IReadOnlyCollection<Guid> taskIds, CancellationToken ct)

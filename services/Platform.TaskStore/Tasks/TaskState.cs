@@ -17,6 +17,9 @@ public static class TaskStateNames
 
     public static bool IsTerminal(this TaskState state) => state is TaskState.Succeeded or TaskState.Failed;
 
+    /// <summary>The terminal states: a finished task never changes again, and only a finished task may be deleted.</summary>
+    public static readonly TaskState[] Finished = [TaskState.Succeeded, TaskState.Failed];
+
     /// <summary>The states of a task that has not ended: it counts against limits and policies, and deletion waits for it.</summary>
     public static readonly TaskState[] Unfinished = [TaskState.Pending, TaskState.Running, TaskState.Canceling];
 }

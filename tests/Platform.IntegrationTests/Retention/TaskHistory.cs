@@ -71,12 +71,12 @@ public sealed class TaskHistory : IAsyncDisposable
 
     /// <summary>
     /// Puts a task's read model in CANCELING. No stored event leads there yet (the cancel flow is issue 3), so
-    /// the row is set directly: what retention must respect is the state it reads.
+    /// the row is set directly, its JSON and its state column alike: what retention must respect is the state it reads.
     /// </summary>
     public async Task MarkCancelingAsync(Guid id)
     {
         await using var command = _dataSource.CreateCommand(
-            $"update {Schema}.mt_doc_apptask set data = jsonb_set(data, '{{State}}', '\"Canceling\"') where id = $1");
+            $"update {Schema}.{AppTask.TableName} set data = jsonb_set(data, '{{State}}', '\"Canceling\"'), {AppTask.StateColumn} = 'Canceling' where id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }

@@ -69,11 +69,17 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger) 
         await limits;
         await DrainAsync(pumps, task);
 
-        if (termination.Reason is { } reason) return new ProcessOutcome(null, reason);
-        if (prepared.OomKilled())
-            return new ProcessOutcome(process.ExitCode, $"memory limit of {task.MemoryInMb} MB exceeded: the task was killed (exit code {process.ExitCode})");
-        return new ProcessOutcome(process.ExitCode, process.ExitCode == 0 ? null : $"exited with code {process.ExitCode}");
+        return LocalOutcome(termination.Reason, prepared.OomKilled(), process.ExitCode, task.MemoryInMb);
     }
+
+    /// <summary>
+    /// What a local task's end means: a requested termination (cancel, timeout, the process limit) names its
+    /// reason whatever the exit code; a kill by the OOM killer names the memory limit; otherwise the exit code decides.
+    /// </summary>
+    internal static ProcessOutcome LocalOutcome(string? terminationReason, bool oomKilled, int exitCode, int memoryInMb) =>
+        terminationReason is { } reason ? new ProcessOutcome(null, reason)
+        : oomKilled ? new ProcessOutcome(exitCode, $"memory limit of {memoryInMb} MB exceeded: the task was killed (exit code {exitCode})")
+        : new ProcessOutcome(exitCode, exitCode == 0 ? null : $"exited with code {exitCode}");
 
     /// <summary>
     /// A task at its process limit cannot fork, but a fork bomb keeps trying for ever: once the limit has been

@@ -159,10 +159,7 @@ internal sealed class Sandbox(
         if (_cgroups!.Pids is null) missing.Add(("a process limit", "no pids cgroup controller for this process"));
         if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
 
-        var files = _cgroups.Parents().Count();
-        _shellLauncher = string.Join(" && ", Enumerable.Range(1, files).Select(i => $"echo $$ > \"${i}\"")
-            .Concat(_seccomp is null ? Array.Empty<string>() : [$"exec 3< \"${files + 1}\""])
-            .Append($"shift {files + (_seccomp is null ? 0 : 1)}").Append("exec \"$@\""));
+        _shellLauncher = SandboxLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
         _launcher = ProbeLauncher();
         return missing;
     }

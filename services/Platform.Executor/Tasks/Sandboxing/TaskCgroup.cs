@@ -116,7 +116,7 @@ internal sealed class TaskCgroup
         if (_cpuPath is not null && shares != _cpuShares)
         {
             // cpu.weight 100 is v1's 1,024 shares.
-            if (_layout.V2) Write(_cpuPath, "cpu.weight", Math.Clamp(shares * 100 / 1024, 1, 10_000).ToString());
+            if (_layout.V2) Write(_cpuPath, "cpu.weight", CgroupValues.CpuWeight(memoryInMb).ToString());
             else Write(_cpuPath, "cpu.shares", shares.ToString());
             _cpuShares = shares;
         }
@@ -230,8 +230,7 @@ internal sealed class TaskCgroup
     {
         try
         {
-            return File.ReadAllLines(Path.Combine(directory, file)).Select(l => l.Split(' ')).Where(p => p.Length == 2 && p[0] == key)
-                .Select(p => long.TryParse(p[1], out var n) ? n : 0).FirstOrDefault();
+            return CgroupValues.Counter(File.ReadAllLines(Path.Combine(directory, file)), key);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,0 +1,12 @@
+namespace Platform.Executor.Tasks.Sandboxing;
+
+/// <summary>What <see cref="TaskCgroup"/> writes into and reads from a task's cgroup files, apart from the files themselves.</summary>
+internal static class CgroupValues
+{
+    /// <summary>cgroup v2's <c>cpu.weight</c> for a task: its v1 shares (<see cref="TaskCgroup.CpuShares"/>) scaled so that 1,024 shares are weight 100, within the kernel's 1 to 10,000.</summary>
+    public static int CpuWeight(int memoryInMb) => Math.Clamp(TaskCgroup.CpuShares(memoryInMb) * 100 / 1024, 1, 10_000);
+
+    /// <summary>The value of <paramref name="key"/> in a flat-keyed cgroup file (<c>memory.events</c>, <c>pids.events</c>, v1's <c>memory.oom_control</c>); 0 when it is not there.</summary>
+    public static long Counter(IEnumerable<string> lines, string key) =>
+        lines.Select(l => l.Split(' ')).Where(p => p.Length == 2 && p[0] == key).Select(p => long.TryParse(p[1], out var n) ? n : 0).FirstOrDefault();
+}
