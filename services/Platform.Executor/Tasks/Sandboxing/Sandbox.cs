@@ -159,7 +159,7 @@ internal sealed class Sandbox(
         if (_cgroups!.Pids is null) missing.Add(("a process limit", "no pids cgroup controller for this process"));
         if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
 
-        _shellLauncher = SandboxLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
+        _shellLauncher = ShellLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
         _launcher = ProbeLauncher();
         return missing;
     }

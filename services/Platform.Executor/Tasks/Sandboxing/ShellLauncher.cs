@@ -8,7 +8,7 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// then becomes the rest of the arguments with the same pid, so every process of the task is in its cgroups
 /// from its first instruction.
 /// </summary>
-internal static class SandboxLauncher
+internal static class ShellLauncher
 {
     public static string Script(int cgroupFiles, bool seccomp) =>
         string.Join(" && ", Enumerable.Range(1, cgroupFiles).Select(i => $"echo $$ > \"${i}\"")

@@ -4,7 +4,7 @@ using Platform.Executor.Tasks.Sandboxing;
 namespace Platform.UnitTests.Sandboxing;
 
 /// <summary>The launcher script, run for real by /bin/sh with plain files standing in for the cgroup.procs files.</summary>
-public sealed class SandboxLauncherTests : IDisposable
+public sealed class ShellLauncherTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("launcher-").FullName;
 
@@ -27,7 +27,7 @@ public sealed class SandboxLauncherTests : IDisposable
         var seccomp = Path.Combine(_directory, "seccomp.bpf");
         File.WriteAllText(seccomp, "program");
 
-        var (output, exitCode) = Run(SandboxLauncher.Script(files.Length, seccomp: true),
+        var (output, exitCode) = Run(ShellLauncher.Script(files.Length, seccomp: true),
             [.. files, seccomp, "/bin/sh", "-c", "echo $$; readlink /proc/self/fd/3", "task-shell"]);
 
         Assert.Equal(0, exitCode);
@@ -42,7 +42,7 @@ public sealed class SandboxLauncherTests : IDisposable
     {
         var file = Path.Combine(_directory, "memory");
 
-        var (output, exitCode) = Run(SandboxLauncher.Script(1, seccomp: false),
+        var (output, exitCode) = Run(ShellLauncher.Script(1, seccomp: false),
             [file, "/bin/sh", "-c", "echo \"$0 $1\"; test -e /proc/self/fd/3 || echo closed", "first", "second"]);
 
         Assert.Equal(0, exitCode);
@@ -53,7 +53,7 @@ public sealed class SandboxLauncherTests : IDisposable
     [Fact]
     public void A_cgroup_file_that_cannot_be_written_stops_the_chain_before_the_command()
     {
-        var (output, exitCode) = Run(SandboxLauncher.Script(1, seccomp: false), [Path.Combine(_directory, "missing", "cgroup.procs"), "/bin/echo", "ran"]);
+        var (output, exitCode) = Run(ShellLauncher.Script(1, seccomp: false), [Path.Combine(_directory, "missing", "cgroup.procs"), "/bin/echo", "ran"]);
 
         Assert.NotEqual(0, exitCode);
         Assert.Equal("", output);
