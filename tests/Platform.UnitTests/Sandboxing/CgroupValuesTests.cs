@@ -10,7 +10,7 @@ public sealed class CgroupValuesTests
     [InlineData(1, 2)] // the kernel's least
     [InlineData(1_000_000, 262_144)] // and its most
     public void A_task_gets_1024_cpu_shares_per_GiB_of_memory_within_the_kernels_range(int memoryInMb, int shares) =>
-        Assert.Equal(shares, TaskCgroup.CpuShares(memoryInMb));
+        Assert.Equal(shares, CgroupValues.CpuShares(memoryInMb));
 
     [Theory]
     [InlineData(1024, 100)] // a GiB is a default process's weight, as it is a default process's 1,024 shares on v1

@@ -3,8 +3,11 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// <summary>What <see cref="TaskCgroup"/> writes into and reads from a task's cgroup files, apart from the files themselves.</summary>
 internal static class CgroupValues
 {
-    /// <summary>cgroup v2's <c>cpu.weight</c> for a task: its v1 shares (<see cref="TaskCgroup.CpuShares"/>) scaled so that 1,024 shares are weight 100, within the kernel's 1 to 10,000.</summary>
-    public static int CpuWeight(int memoryInMb) => Math.Clamp(TaskCgroup.CpuShares(memoryInMb) * 100 / 1024, 1, 10_000);
+    /// <summary>The CPU weight of a task with this much memory, as v1's <c>cpu.shares</c>: 1,024 shares (a whole default process's) per GiB.</summary>
+    public static int CpuShares(int memoryInMb) => Math.Clamp(memoryInMb, 2, 262_144);
+
+    /// <summary>cgroup v2's <c>cpu.weight</c> for a task: its v1 shares (<see cref="CpuShares"/>) scaled so that 1,024 shares are weight 100, within the kernel's 1 to 10,000.</summary>
+    public static int CpuWeight(int memoryInMb) => Math.Clamp(CpuShares(memoryInMb) * 100 / 1024, 1, 10_000);
 
     /// <summary>The value of <paramref name="key"/> in a flat-keyed cgroup file (<c>memory.events</c>, <c>pids.events</c>, v1's <c>memory.oom_control</c>); 0 when it is not there.</summary>
     public static long Counter(IEnumerable<string> lines, string key) =>

@@ -35,15 +35,14 @@ internal sealed class SandboxedProcess(
     public void Dispose()
     {
         if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
-        if (cgroup is not null) _ = ReleaseAsync(cgroup);
+        if (cgroup is not null && cgroups is not null) _ = ReleaseAsync(cgroup, cgroups);
     }
 
-    private async Task ReleaseAsync(TaskCgroup taskCgroup)
+    private async Task ReleaseAsync(TaskCgroup taskCgroup, TaskCgroups pool)
     {
         var gone = await taskCgroup.EmptiedAsync();
         network?.TaskEnded(gone);
-        if (cgroups is not null) cgroups.Return(taskCgroup, gone);
-        else taskCgroup.Remove();
+        pool.Return(taskCgroup, gone);
     }
 }
 

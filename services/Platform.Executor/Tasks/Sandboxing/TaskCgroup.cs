@@ -64,11 +64,11 @@ internal sealed class TaskCgroup
     public string MemoryPath { get; }
     public string? PidsPath { get; }
 
+    /// <summary>Whether it went back to the pool after a task (rather than being made ahead of demand).</summary>
+    public bool Served { get; set; }
+
     /// <summary>The files a process writes its pid to in order to join every one of the task's cgroups.</summary>
     public IReadOnlyList<string> ProcsFiles => _directories.Select(d => Path.Combine(d, "cgroup.procs")).ToList();
-
-    /// <summary>The CPU weight of a task with this much memory: 1,024 shares (a whole default process's) per GiB.</summary>
-    public static int CpuShares(int memoryInMb) => Math.Clamp(memoryInMb, 2, 262_144);
 
     /// <summary>One that exists already (left by an earlier run of the executor, to be removed).</summary>
     public static TaskCgroup Existing(CgroupLayout layout, string name) => new(layout, name);
@@ -112,10 +112,9 @@ internal sealed class TaskCgroup
             Write(PidsPath, "pids.max", pidsLimit?.ToString() ?? "max");
             _pidsLimit = pidsLimit;
         }
-        var shares = CpuShares(memoryInMb);
+        var shares = CgroupValues.CpuShares(memoryInMb);
         if (_cpuPath is not null && shares != _cpuShares)
         {
-            // cpu.weight 100 is v1's 1,024 shares.
             if (_layout.V2) Write(_cpuPath, "cpu.weight", CgroupValues.CpuWeight(memoryInMb).ToString());
             else Write(_cpuPath, "cpu.shares", shares.ToString());
             _cpuShares = shares;

@@ -44,17 +44,7 @@ internal sealed class TaskCgroups(IOptions<ExecutorOptions> executor, ExecutorTe
         _prefix = $"platform-{name}-{directory}-";
         var stale = layout.Parents().SelectMany(parent => Directory.GetDirectories(parent, _prefix + "*")).Select(Path.GetFileName).Distinct();
         foreach (var left in stale) TaskCgroup.Existing(layout, left!).Remove();
-        var first = TaskCgroup.Create(layout, _prefix + Interlocked.Increment(ref _count));
-        try
-        {
-            first.Limit(64L * 1024 * 1024, 64, 64);
-        }
-        catch
-        {
-            first.Remove();
-            throw;
-        }
-        _idle.Enqueue(first);
+        _idle.Enqueue(Make(64L * 1024 * 1024, 64, 64));
     }
 
     /// <summary>A cgroup with the task's limits, idle or new.</summary>
@@ -65,7 +55,7 @@ internal sealed class TaskCgroups(IOptions<ExecutorOptions> executor, ExecutorTe
             try
             {
                 idle.Limit(memoryBytes, pidsLimit, memoryInMb);
-                telemetry.SandboxResourceTaken(ExecutorTelemetry.Cgroup, ExecutorTelemetry.Reused);
+                telemetry.SandboxResourceTaken(ExecutorTelemetry.Cgroup, idle.Served ? ExecutorTelemetry.Reused : ExecutorTelemetry.Prepared);
                 return idle;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -73,25 +63,35 @@ internal sealed class TaskCgroups(IOptions<ExecutorOptions> executor, ExecutorTe
                 idle.Remove(); // e.g. a memory limit below what its last task still has charged
             }
         }
+        var cgroup = Make(memoryBytes, pidsLimit, memoryInMb);
+        telemetry.SandboxResourceTaken(ExecutorTelemetry.Cgroup, ExecutorTelemetry.New);
+        return cgroup;
+    }
+
+    private TaskCgroup Make(long memoryBytes, int? pidsLimit, int memoryInMb)
+    {
         var cgroup = TaskCgroup.Create(_layout!, _prefix + Interlocked.Increment(ref _count));
         try
         {
             cgroup.Limit(memoryBytes, pidsLimit, memoryInMb);
+            return cgroup;
         }
         catch
         {
             cgroup.Remove();
             throw;
         }
-        telemetry.SandboxResourceTaken(ExecutorTelemetry.Cgroup, ExecutorTelemetry.New);
-        return cgroup;
     }
 
     /// <summary>The end of a cgroup's task: kept for the next one when <paramref name="taskGone"/> and nothing argues against it, otherwise removed.</summary>
     public void Return(TaskCgroup cgroup, bool taskGone)
     {
         var charged = taskGone ? cgroup.MemoryCharged() : -1;
-        if (taskGone && !_stopping && charged is >= 0 and <= MostChargedToReuse && _idle.Count < MostIdle) _idle.Enqueue(cgroup);
+        if (taskGone && !_stopping && charged is >= 0 and <= MostChargedToReuse && _idle.Count < MostIdle)
+        {
+            cgroup.Served = true;
+            _idle.Enqueue(cgroup);
+        }
         else cgroup.Remove();
     }
 
