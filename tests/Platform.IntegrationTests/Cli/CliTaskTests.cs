@@ -81,7 +81,8 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
     {
         var app = await platform.RegisterAppAsync(command: "echo from the app");
         Assert.Equal(0, (await _cli.RunAsync("run-task", app, "--name", "one", "--wait")).ExitCode);
-        var second = await _cli.RunAsync("run-task", app, "--name", "two", "--command", "echo out; echo err >&2", "-m", "64M", "-k", "16M", "--wait", "--json");
+        // stdout and stderr are two pipes, read apart: the pause puts the order the assertions read in the task itself.
+        var second = await _cli.RunAsync("run-task", app, "--name", "two", "--command", "echo out; sleep 0.2; echo err >&2", "-m", "64M", "-k", "16M", "--wait", "--json");
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Equal(64, second.Json["memory_in_mb"]!.GetValue<int>());
         Assert.Equal(16, second.Json["disk_in_mb"]!.GetValue<int>());
@@ -93,7 +94,7 @@ public sealed class CliTaskTests(PlatformFixture platform) : IDisposable
         var table = await _cli.RunAsync("tasks", app);
         var rows = table.Out.TrimEnd().Split('\n');
         Assert.Matches(@"^id\s+name\s+state\s+start time\s+duration\s+command$", rows[0]);
-        Assert.Matches(@"^2\s+two\s+SUCCEEDED\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+\d+\.\ds\s+echo out; echo err >&2$", rows[1]);
+        Assert.Matches(@"^2\s+two\s+SUCCEEDED\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+\d+\.\ds\s+echo out; sleep 0\.2; echo err >&2$", rows[1]);
         Assert.Matches(@"^1\s+one\s+SUCCEEDED\s+.*echo from the app$", rows[2]);
         Assert.Equal(rows[0].IndexOf("state", StringComparison.Ordinal), rows[1].IndexOf("SUCCEEDED", StringComparison.Ordinal));
 
