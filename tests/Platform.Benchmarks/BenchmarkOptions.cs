@@ -19,7 +19,8 @@ public sealed record BenchmarkOptions(
     int ScheduleBurst,
     bool WriteDocs,
     string? Only = null,
-    int WarmUpTasks = 300)
+    int WarmUpTasks = 300,
+    int WarmUpRounds = 8)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -29,6 +30,7 @@ public sealed record BenchmarkOptions(
             : new BenchmarkOptions(false, 20, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3), 500, 1_000, 1_000_000, TimeSpan.FromSeconds(90), 200, 100_000, 1_000, 200, true);
         // --only=platform|hangfire|quartz runs one system, for development; the page is then not written.
         var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
+        if (quick) options = options with { WarmUpTasks = 100, WarmUpRounds = 2 };
         return options with { Only = only, WriteDocs = only is null && (options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs")) };
     }
 }

@@ -72,11 +72,8 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         foreach (var (app, command) in new[] { ("bench-dispatch-sandboxed", ChildClock.Command), ("bench-dispatch", ChildClock.Command), ("bench-noop-sandboxed", "true"), ("bench-noop", "true") })
             await client.RegisterAppAsync(app, command);
 
-        // Freshly started services run unoptimised (tier-0) code and fill their pools on first use: a few
-        // hundred tasks first, not measured, so that the first measurement is not of start-up.
         Phase("warming up (not measured)");
-        await client.RegisterAppAsync("bench-warm-up", "true");
-        await throughput.MeasureAsync("bench-warm-up", options.WarmUpTasks, TimeSpan.FromSeconds(60));
+        await WarmUpAsync(platform, client, throughput, "bench-warm-up");
 
         Phase("1. dispatch latency, sandboxed");
         var sandboxed = await dispatch.MeasureAsync("bench-dispatch-sandboxed", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
@@ -100,8 +97,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         Phase("replacing the executors with unsandboxed ones");
         await platform.ReplaceExecutorsAsync(sandboxed: false);
 
-        await client.RegisterAppAsync("bench-warm-up-unsandboxed", "true");
-        await throughput.MeasureAsync("bench-warm-up-unsandboxed", options.WarmUpTasks / 2, TimeSpan.FromSeconds(60));
+        await WarmUpAsync(platform, client, throughput, "bench-warm-up-unsandboxed");
         Phase("1. dispatch latency, unsandboxed");
         var unsandboxed = await dispatch.MeasureAsync("bench-dispatch", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
         _results.Note($"dispatch, unsandboxed: {unsandboxed}");
@@ -202,10 +198,10 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             _results.Note($"scheduler lateness, Platform: {lateness.Detail}{(lateness.LatenessMs is { } l ? $": {l} ms" : "")}");
             return;
         }
-        await client.RegisterAppAsync("bench-warm-up", "true");
         await client.RegisterAppAsync("bench-noop", "true");
         var throughput = new Throughput(client, servers);
-        await throughput.MeasureAsync("bench-warm-up", options.WarmUpTasks, TimeSpan.FromSeconds(60));
+        Phase("warming up (not measured)");
+        await WarmUpAsync(platform, client, throughput, "bench-warm-up");
         if (sandboxed)
         {
             // The sandbox's cost shows in both rows the isolation work is held to: dispatch and throughput.
@@ -224,6 +220,35 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         _results.Add(new ResultRow($"Throughput, {(sandboxed ? "sandboxed" : "unsandboxed")} no-op tasks", "tasks/s", true, Figure.Of(result.TasksPerSecond), Target: sandboxed ? 150 : 400));
         _results.Note("memory (VmRSS) after the load: " + string.Join(", ", platform.ResidentMemory().Select(m => $"{m.Service} {m.MiB:0} MiB")));
     }
+
+    /// <summary>
+    /// Freshly started services run unoptimised (tier-0) code, and the runtime recompiles the busy methods
+    /// optimised in the background for minutes: tens of thousands of methods per service, most of a core,
+    /// which a measurement taken meanwhile would count as the platform's cost. So tasks run in rounds, not
+    /// measured, until a round makes the JIT compile fewer than <see cref="SettledJitPerTask"/> methods per
+    /// task (or <see cref="BenchmarkOptions.WarmUpRounds"/> have run). The tasks print a line, as the
+    /// dispatch tasks do, so that storing output is warmed too.
+    /// </summary>
+    private async Task WarmUpAsync(PlatformServices platform, PlatformClient client, Throughput throughput, string app)
+    {
+        await client.RegisterAppAsync(app, ChildClock.Command);
+        var before = await platform.JitCompiledMethodsAsync();
+        var compiled = new List<string>();
+        for (var round = 1; round <= options.WarmUpRounds; round++)
+        {
+            await throughput.MeasureAsync(app, options.WarmUpTasks, TimeSpan.FromSeconds(Math.Max(60, options.WarmUpTasks / 5)));
+            var after = await platform.JitCompiledMethodsAsync();
+            var perTask = (after - before) / (double)options.WarmUpTasks;
+            compiled.Add(perTask.ToString("0.0", CultureInfo.InvariantCulture));
+            Console.WriteLine($"  warm-up round {round}: {options.WarmUpTasks} tasks, {after - before} methods compiled by the services' JIT ({perTask:0.0} per task)");
+            before = after;
+            if (perTask < SettledJitPerTask) break;
+        }
+        _results.Note($"warm-up before the {(platform.Sandboxed ? "sandboxed" : "unsandboxed")} measurements: rounds of {options.WarmUpTasks} tasks, " +
+                      $"methods compiled by the JIT per task in each: {string.Join(", ", compiled)} (settled below {SettledJitPerTask})");
+    }
+
+    private const double SettledJitPerTask = 1.0;
 
     // A global retention limit far above anything seeded, so that only the app made for measure 4 is pruned.
     private static readonly Dictionary<string, string> NoPruning = new() { ["Retention__MaxTasksPerApp"] = "1000000" };

@@ -72,6 +72,29 @@ public sealed class PlatformServices : IAsyncDisposable
         await StartExecutorsAsync(new Dictionary<string, string>());
     }
 
+    /// <summary>
+    /// How many methods the services' JIT has compiled so far, all tiers, summed over the processes that answer
+    /// (the runtime's own counter on each service's /metrics): its growth tells start-up from steady state.
+    /// </summary>
+    public async Task<long> JitCompiledMethodsAsync()
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        long total = 0;
+        foreach (var service in _services)
+        {
+            try
+            {
+                var metrics = await client.GetStringAsync(new Uri(service.Address, "/metrics"));
+                var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal));
+                if (line is not null) total += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+        }
+        return total;
+    }
+
     /// <summary>Resident memory (VmRSS) of each service process, in MiB.</summary>
     public IReadOnlyList<(string Service, double MiB)> ResidentMemory() =>
         _services.Select(s => (s.Name, s.ResidentMiB())).ToList();

@@ -111,7 +111,10 @@ public sealed class HostileTaskTests(PlatformFixture platform)
             "unshare -n true 2>/dev/null && echo netns-made || echo netns-refused; " +
             "for p in /root /var/lib/postgresql /var/lib/rabbitmq /run/postgresql; do [ -e $p ] && echo \"present $p\" || echo \"absent $p\"; done; " +
             "echo environ-with-credentials $(grep -l -a -e TaskStore__ -e RabbitMq__ /proc/[0-9]*/environ 2>/dev/null | wc -l); " +
-            "echo processes $(ls /proc | grep -c '^[0-9]')");
+            "echo processes $(ls /proc | grep -c '^[0-9]'); " +
+            // ls's own: its three standard streams and the directory it reads. The executor holds every task
+            // network namespace open, and whatever started it may have left it descriptors: none may reach a task.
+            "echo open-files $(ls /proc/self/fd | tr '\\n' ' ')");
 
         Assert.Equal("SUCCEEDED", task["state"]!.GetValue<string>());
         Assert.Equal(["read-only /usr", "read-only /etc", "read-only /", "read-only /opt"], lines.Take(4));
@@ -127,6 +130,7 @@ public sealed class HostileTaskTests(PlatformFixture platform)
         Assert.Contains("environ-with-credentials 0", lines);
         var processes = int.Parse(lines.Single(l => l.StartsWith("processes ")).Split(' ')[1]);
         Assert.True(processes < 8, $"the task saw {processes} processes: not its own PID namespace");
+        Assert.Equal("open-files 0 1 2 3", lines.Single(l => l.StartsWith("open-files")).TrimEnd());
         Assert.False(File.Exists("/usr/platform-probe") || File.Exists("/usr/x") || File.Exists("/etc/platform-probe"));
     }
 
@@ -202,21 +206,21 @@ public sealed class HostileTaskTests(PlatformFixture platform)
         // The namespaces prepared before the outside network's addresses appeared on the host are stale and made
         // again when taken; a few more open tasks use the rest up. Then open tasks make no more namespaces.
         for (var i = 0; i < 4; i++) await RunAsync("true");
-        var made = NamespacesMade();
-        for (var i = 0; i < 6; i++) Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
-        made = NamespacesMade() - made;
+        var before = await SandboxResourcesAsync("network_namespace");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
+            // A namespace goes back to its executor's pool in the background once its task's cgroup is empty,
+            // a moment after the end is recorded: the next task should find it there.
+            await Task.Delay(500);
+        }
+        var after = await SandboxResourcesAsync("network_namespace");
 
         Assert.Equal(Enumerable.Range(0, 6).SelectMany(_ => new[] { "outside 8081", "unreachable" }), seen);
-        // Without reuse each of the 6 starts would make one.
-        Assert.InRange(made, 0, 2);
+        // Without reuse each of the 6 starts would take a namespace made for it (ahead of demand or at its start).
+        Assert.Equal(6, after.Taken - before.Taken);
+        Assert.InRange(after.Taken - after.Reused - (before.Taken - before.Reused), 0, 2);
     }
-
-    /// <summary>How many network namespaces the fixture's executors have made so far (their files are numbered in order).</summary>
-    private long NamespacesMade() =>
-        new[] { PlatformFixture.ExecutorA, PlatformFixture.ExecutorB }
-            .Select(e => Path.Combine(Path.GetTempPath(), "platform-tests", platform.Isolation, "netns", e))
-            .Where(Directory.Exists)
-            .Sum(d => Directory.GetFiles(d).Select(f => long.TryParse(Path.GetFileName(f).TrimStart('n'), out var n) ? n : 0).DefaultIfEmpty(0).Max());
 
     [Fact]
     public async Task A_cgroup_serves_later_tasks_with_their_own_limits_and_not_the_kills_of_the_task_before()
@@ -224,13 +228,13 @@ public sealed class HostileTaskTests(PlatformFixture platform)
         // One at a time, so that each task takes the cgroup an earlier one left: were the last task's limit or
         // kill counters carried over, the task after an OOM kill or a fork bomb would be reported killed too.
         await RunAsync("true");
-        var before = await CgroupsAsync();
+        var before = await SandboxResourcesAsync("cgroup");
         var (oom, _) = await RunAsync("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", new { memory_in_mb = 32 });
         var (afterOom, afterOomLines) = await RunAsync("x=$(head -c 30000000 /dev/zero | tr '\\0' a); echo kept ${#x}; exit 3", new { memory_in_mb = 256 });
         var (bomb, _) = await RunAsync("f() { f | f & }; f; sleep 60", new { pids_limit = 16 });
         var (afterBomb, afterBombLines) = await RunAsync("for i in $(seq 1 40); do sleep 1 & done; wait; echo forty children", new { pids_limit = 256 });
         for (var i = 0; i < 3; i++) Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
-        var after = await CgroupsAsync();
+        var after = await SandboxResourcesAsync("cgroup");
 
         Assert.StartsWith("memory limit of 32 MB exceeded", oom["result"]!["failure_reason"]!.GetValue<string>());
         Assert.Equal("exited with code 3", afterOom["result"]!["failure_reason"]!.GetValue<string>());
@@ -244,20 +248,24 @@ public sealed class HostileTaskTests(PlatformFixture platform)
         Assert.InRange(after.Made - before.Made, 0, 3);
     }
 
-    /// <summary>How many task cgroups the fixture's executors have given to tasks so far, and how many of those they made new, as their metrics say.</summary>
-    private async Task<(long Taken, long Made)> CgroupsAsync()
+    /// <summary>
+    /// How many of a sandbox resource (cgroup, network_namespace) the fixture's executors have given to tasks so
+    /// far, how many of those they made at the task's start, and how many had served a task before, as their metrics say.
+    /// </summary>
+    private async Task<(long Taken, long Made, long Reused)> SandboxResourcesAsync(string resource)
     {
-        long taken = 0, made = 0;
+        long taken = 0, made = 0, reused = 0;
         foreach (var executor in platform.Services.Where(s => s.Service == "Executor"))
         {
             using var client = new HttpClient { BaseAddress = executor.BaseAddress };
             var text = await client.GetStringAsync("/metrics");
             var series = System.Text.RegularExpressions.Regex.Matches(text, "^platform_sandbox_resources_total\\{([^}]*)\\} (\\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
-                .Where(m => m.Groups[1].Value.Contains("platform_sandbox_resource=\"cgroup\"")).ToList();
+                .Where(m => m.Groups[1].Value.Contains($"platform_sandbox_resource=\"{resource}\"")).ToList();
             taken += series.Sum(m => long.Parse(m.Groups[2].Value));
             made += series.Where(m => m.Groups[1].Value.Contains("platform_sandbox_resource_origin=\"new\"")).Sum(m => long.Parse(m.Groups[2].Value));
+            reused += series.Where(m => m.Groups[1].Value.Contains("platform_sandbox_resource_origin=\"reused\"")).Sum(m => long.Parse(m.Groups[2].Value));
         }
-        return (taken, made);
+        return (taken, made, reused);
     }
 
     [Fact]

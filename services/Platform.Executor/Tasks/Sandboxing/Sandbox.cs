@@ -82,6 +82,7 @@ internal sealed class Sandbox(
     /// <summary>Decides how tasks will run on this host; throws when they cannot be isolated and that was not explicitly allowed.</summary>
     public void Probe()
     {
+        InheritedDescriptors.CloseOnExec();
         var settings = options.Value;
         string? problem = settings.Disabled ? "the sandbox is disabled by configuration (Executor:Sandbox:Disabled)" : null;
         if (problem is null)

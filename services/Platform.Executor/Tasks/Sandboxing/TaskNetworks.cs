@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using Platform.Executor.Telemetry;
 using Platform.TaskStore.Apps;
 
@@ -16,11 +17,20 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// has only the base rules goes back to <see cref="TaskNetworks"/> for the next task once every process of
 /// its task is gone; any other is destroyed (<see cref="Dispose"/>).
 /// </summary>
-internal sealed partial class TaskNetwork(string path, Process slirp, string rules) : IDisposable
+/// <remarks>
+/// The namespace is held by an open file of this process (<paramref name="pin"/>), not by a mount: every
+/// sandbox start copies and parses the host's mount table (bubblewrap's new mount namespace, and its read-only
+/// binds), so each mounted namespace made every start dearer; and a killed executor's files close with it, so
+/// no namespace outlives its executor.
+/// </remarks>
+internal sealed partial class TaskNetwork(SafeFileHandle pin, Process slirp, string rules) : IDisposable
 {
     private const int DetachMount = 2; // MNT_DETACH
 
-    public string NamespacePath { get; } = path;
+    /// <summary>Where a child of this process opens the namespace: the executor's own open file, through /proc.</summary>
+    public string NamespacePath { get; } = PathOf(pin);
+
+    public static string PathOf(SafeFileHandle pin) => $"/proc/{Environment.ProcessId}/fd/{pin.DangerousGetHandle()}";
 
     /// <summary>The base rules it was made with, so that one made before the host's addresses changed is not used.</summary>
     public string Rules { get; } = rules;
@@ -48,8 +58,8 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
     }
 
     /// <summary>
-    /// Releases the namespace's file at once (so that nothing is left mounted even if the executor exits next)
-    /// and lets slirp go in the background: it exits when its --exit-fd (our pipe) closes.
+    /// Closes the namespace's file and lets slirp go in the background: it exits when its --exit-fd (our pipe)
+    /// closes, and the namespace with it.
     /// </summary>
     public void Dispose()
     {
@@ -60,7 +70,7 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
         catch (IOException)
         {
         }
-        Release(NamespacePath);
+        pin.Dispose();
         _ = Task.Run(() =>
         {
             try
@@ -74,7 +84,7 @@ internal sealed partial class TaskNetwork(string path, Process slirp, string rul
         });
     }
 
-    /// <summary>Unmounts a namespace's file (the namespace goes when its last process has) and deletes it.</summary>
+    /// <summary>Unmounts a namespace's file (the namespace goes when nothing holds it any more) and deletes it.</summary>
     public static void Release(string path)
     {
         _ = Unmount(path, DetachMount);
@@ -104,7 +114,9 @@ internal sealed class TaskNetworks(
     IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, DeniedDestinations denied, ExecutorTelemetry telemetry, ILogger<TaskNetworks> logger)
     : IDisposable
 {
-    private readonly ConcurrentQueue<TaskNetwork> _ready = new();
+    // Last in, first out: a namespace its task just gave back is taken before one prepared ahead, which stays
+    // for a burst (and the pool stays as small as the load needs).
+    private readonly ConcurrentStack<TaskNetwork> _ready = new();
     private readonly SemaphoreSlim _wanted = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private string _directory = "";
@@ -119,7 +131,7 @@ internal sealed class TaskNetworks(
     {
         _directory = Path.Combine(executor.Value.WorkDirectory, "netns", executor.Value.Name);
         Directory.CreateDirectory(_directory);
-        // Namespaces left by an earlier run of this executor (killed before it could release them).
+        // Namespaces left by an earlier run of this executor (killed while it was making them).
         foreach (var stale in Directory.GetFiles(_directory)) TaskNetwork.Release(stale);
         try
         {
@@ -137,7 +149,7 @@ internal sealed class TaskNetworks(
     /// <summary>A fresh namespace for a task, with the app's allow-list in place when it has one.</summary>
     public async Task<TaskNetwork> TakeAsync(AppNetwork policy, CancellationToken ct)
     {
-        var network = _ready.TryDequeue(out var prepared) ? prepared : null;
+        var network = _ready.TryPop(out var prepared) ? prepared : null;
         if (_ready.Count < options.Value.PreparedNetworks) _wanted.Release();
         if (network is not null && (network.Rules != CurrentRules() || !network.Serving))
         {
@@ -172,7 +184,7 @@ internal sealed class TaskNetworks(
         else
         {
             network.Served = true;
-            _ready.Enqueue(network);
+            _ready.Push(network);
         }
     }
 
@@ -200,7 +212,7 @@ internal sealed class TaskNetworks(
                 if (_ready.Count >= options.Value.PreparedNetworks) continue;
                 var network = await CreateAsync(_stopping.Token);
                 if (_stopping.IsCancellationRequested) network.Dispose();
-                else _ready.Enqueue(network);
+                else _ready.Push(network);
             }
             catch (OperationCanceledException)
             {
@@ -216,18 +228,28 @@ internal sealed class TaskNetworks(
 
     private async Task<TaskNetwork> CreateAsync(CancellationToken ct)
     {
-        var path = Path.Combine(_directory, $"n{Interlocked.Increment(ref _count)}");
-        await File.WriteAllBytesAsync(path, [], ct);
+        var file = Path.Combine(_directory, $"n{Interlocked.Increment(ref _count)}");
+        var rules = CurrentRules();
+        SafeFileHandle pin;
+        await File.WriteAllBytesAsync(file, [], ct);
         try
         {
-            // One process makes the namespace, pins it to the file and loads the rules inside it.
-            var rules = CurrentRules();
-            await RunAsync(["unshare", $"--net={path}", "--", options.Value.Nft, "-f", "-"], rules, ct);
-            return new TaskNetwork(path, await StartSlirpAsync(path, ct), rules);
+            // One process makes the namespace, mounts it on the file and loads the rules inside it; this
+            // process then holds it open, and the mount goes at once.
+            await RunAsync(["unshare", $"--net={file}", "--", options.Value.Nft, "-f", "-"], rules, ct);
+            pin = File.OpenHandle(file, FileMode.Open, FileAccess.Read);
+        }
+        finally
+        {
+            TaskNetwork.Release(file);
+        }
+        try
+        {
+            return new TaskNetwork(pin, await StartSlirpAsync(TaskNetwork.PathOf(pin), ct), rules);
         }
         catch
         {
-            TaskNetwork.Release(path);
+            pin.Dispose();
             throw;
         }
     }
@@ -286,7 +308,7 @@ internal sealed class TaskNetworks(
     public void Dispose()
     {
         _stopping.Cancel();
-        while (_ready.TryDequeue(out var network)) network.Dispose();
+        while (_ready.TryPop(out var network)) network.Dispose();
     }
 }
 

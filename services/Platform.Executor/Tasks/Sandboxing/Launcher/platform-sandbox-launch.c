@@ -121,6 +121,9 @@ int main(int argc, char **argv)
         errno = EINVAL;
         fail("reading the arguments: no program after --", NULL);
     }
+    /* Nothing this process inherited beyond stdin, stdout and stderr reaches the task: whatever started the
+     * executor may have left descriptors open (a pipe of its own), and a task must not write into them. */
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) fail("closing inherited descriptors", NULL);
     /* Order matters: the namespace and the program are reached as root, then root is given up. */
     if (netns) enter_network(netns);
     if (seccomp) open_seccomp(seccomp);

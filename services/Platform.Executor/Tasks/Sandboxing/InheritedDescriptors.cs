@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Platform.Executor.Tasks.Sandboxing;
+
+/// <summary>
+/// Descriptors this process inherited from whatever started it (a supervisor's pipe, a stray /dev/null)
+/// are open without close-on-exec, so every child would inherit them too, tasks included. The runtime's own
+/// are all close-on-exec; the inherited ones are marked so at start-up, and none reaches a task.
+/// (The C launcher also closes every descriptor above stderr before bubblewrap.)
+/// </summary>
+internal static partial class InheritedDescriptors
+{
+    private const int SetDescriptorFlags = 2; // F_SETFD
+    private const int CloseOnExecFlag = 1;    // FD_CLOEXEC
+
+    /// <summary>Marks every descriptor above stderr close-on-exec; returns how many there were.</summary>
+    public static int CloseOnExec()
+    {
+        var marked = 0;
+        foreach (var entry in Directory.GetFiles("/proc/self/fd"))
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2 && SetFlags(fd, SetDescriptorFlags, CloseOnExecFlag) == 0)
+                marked++;
+        return marked;
+    }
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int SetFlags(int fd, int command, int flags);
+}
