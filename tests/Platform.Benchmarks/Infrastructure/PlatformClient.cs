@@ -31,6 +31,15 @@ public sealed class PlatformClient(Uri api, NpgsqlDataSource database, string to
             throw new InvalidOperationException($"register app {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>PATCHes an app's settings and returns the app as the Api answered it.</summary>
+    public async Task<JsonNode?> UpdateAppAsync(string name, object change)
+    {
+        using var response = await _http.PatchAsJsonAsync($"/v3/apps/{name}", change);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"update app {name}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text);
+    }
+
     public async Task<JsonNode?> GetAppAsync(string name) =>
         JsonNode.Parse(await _http.GetStringAsync($"/v3/apps/{name}"));
 
