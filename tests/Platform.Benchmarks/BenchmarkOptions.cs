@@ -1,7 +1,7 @@
 namespace Platform.Benchmarks;
 
 /// <summary>
-/// How much work each measurement does. The full run fits in ten minutes on a 2-core machine; <c>--quick</c>
+/// How much work each measurement does. The full run must fit in fifteen minutes on a 2-core machine; <c>--quick</c>
 /// is for trying the program out while developing it (its figures are not for publishing). The scaling rows
 /// (how cost grows) repeat four measures at a larger size; <c>--only=scaling</c> runs them alone.
 /// </summary>

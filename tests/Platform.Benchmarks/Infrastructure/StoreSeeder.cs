@@ -148,7 +148,7 @@ public sealed class StoreSeeder(NpgsqlDataSource database)
     public async Task<List<Guid>> FinishedTasksAsync(string app, int limit)
     {
         await using var command = database.CreateCommand(
-            $"select id from {Schema}.mt_doc_apptask where data ->> 'App' = $1 and data ->> 'State' in ('Succeeded', 'Failed') limit $2");
+            $"select id from {Schema}.mt_doc_apptask where app = $1 and data ->> 'State' in ('Succeeded', 'Failed') limit $2");
         command.Parameters.Add(new NpgsqlParameter { Value = app });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         var ids = new List<Guid>();

@@ -40,5 +40,5 @@ public sealed class DispatchLatency(PlatformClient platform)
     }
 
     // Every task of the app so far, so that the wait covers the tasks of earlier runs on the same app too.
-    private static string CountSql(string app) => $"select count(*) from {{schema}}.mt_doc_apptask where data ->> 'App' = '{app}'";
+    private static string CountSql(string app) => $"select count(*) from {{schema}}.mt_doc_apptask where app = '{app}'";
 }

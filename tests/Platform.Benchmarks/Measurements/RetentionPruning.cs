@@ -49,7 +49,7 @@ public sealed class RetentionPruning(PlatformClient platform, StoreSeeder seeder
         var latencies = await load;
 
         var remainingEvents = await platform.ScalarAsync(
-            $"select count(*) from {{schema}}.mt_events e join {{schema}}.mt_doc_apptask t on t.id = e.stream_id where t.data ->> 'App' = '{app}'");
+            $"select count(*) from {{schema}}.mt_events e join {{schema}}.mt_doc_apptask t on t.id = e.stream_id where t.app = '{app}'");
         var deleted = seededEvents - remainingEvents;
         var finished = remaining <= Keep + 1;
         var detail = $"{tasks:N0} tasks ({seededEvents} events) seeded, limit {Keep}: "
@@ -61,5 +61,5 @@ public sealed class RetentionPruning(PlatformClient platform, StoreSeeder seeder
     }
 
     private Task<long> TasksOfAsync(string app) =>
-        platform.ScalarAsync($"select count(*) from {{schema}}.mt_doc_apptask where data ->> 'App' = '{app}'");
+        platform.ScalarAsync($"select count(*) from {{schema}}.mt_doc_apptask where app = '{app}'");
 }

@@ -58,7 +58,7 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         await using var command = platform.Database.CreateCommand(
             """
             select t.id, (t.data ->> 'OccurrenceAt')::timestamptz from platform.mt_doc_apptask t
-            where t.data ->> 'App' = $1 and (t.data ->> 'OccurrenceAt')::timestamptz >= $2 and (t.data ->> 'OccurrenceAt')::timestamptz < $3
+            where t.app = $1 and (t.data ->> 'OccurrenceAt')::timestamptz >= $2 and (t.data ->> 'OccurrenceAt')::timestamptz < $3
             """);
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = app });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = from });
