@@ -48,7 +48,7 @@ public sealed record BenchmarkOptions(
         var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
         options = quick
             ? options with { DispatchRates = [50, 100], IdleSchedules = 900, ReadPathEventsLarge = 300_000, LargeSeedingBudget = TimeSpan.FromSeconds(60), RetentionTasksLarge = 20_000 }
-            : options with { DispatchRates = [50, 100, 150, 200], IdleSchedules = 9_000, ReadPathEventsLarge = 10_000_000, LargeSeedingBudget = TimeSpan.FromSeconds(300), RetentionTasksLarge = 1_000_000 };
+            : options with { DispatchRates = [50, 100, 200], IdleSchedules = 9_000, ReadPathEventsLarge = 10_000_000, LargeSeedingBudget = TimeSpan.FromSeconds(300), RetentionTasksLarge = 1_000_000 };
         return options with { Only = only, WriteDocs = only is null && (options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs")) };
     }
 }
