@@ -26,10 +26,9 @@ public sealed class PlatformClient(Uri api, NpgsqlDataSource database, string to
     public NpgsqlDataSource Database => database;
 
     /// <summary>Registers an app; small limits, since the sandbox's scratch tmpfs and cgroup are made per task.</summary>
-    public async Task RegisterAppAsync(string name, string command, object? retention = null)
+    public async Task RegisterAppAsync(string name, string command)
     {
         var body = new Dictionary<string, object?> { ["name"] = name, ["command"] = command, ["memory_in_mb"] = 64, ["disk_in_mb"] = 8 };
-        if (retention is not null) body["retention"] = retention;
         var response = await _http.PostAsJsonAsync("/v3/apps", body);
         if ((int)response.StatusCode != 201)
             throw new InvalidOperationException($"register app {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -43,9 +42,6 @@ public sealed class PlatformClient(Uri api, NpgsqlDataSource database, string to
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"update app {name}: {(int)response.StatusCode} {text}");
         return JsonNode.Parse(text);
     }
-
-    public async Task<JsonNode?> GetAppAsync(string name) =>
-        JsonNode.Parse(await _http.GetStringAsync($"/v3/apps/{name}"));
 
     /// <summary>POSTs a task (the app's command) and returns it with the moment the request was sent.</summary>
     public async Task<SubmittedTask> RunTaskAsync(string app)
