@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole comparison (Platform against Hangfire and Quartz.NET) on this machine, prints the table
-# and writes the figures into docs/benchmarks.md. Takes under ten minutes on 2 cores.
-# Pass --quick for small counts while developing (figures not written), --no-docs to leave the page alone.
+# and writes the figures into docs/benchmarks.md (and the scaling picture, docs/benchmarks-scaling.svg).
+# Meant to take under fifteen minutes on 2 cores, the scaling rows about half of it (docs/benchmarks.md).
+# Pass --quick for small counts while developing (figures not written), --no-docs to leave the page alone,
+# --only=scaling for the scaling rows alone (redraws the picture, leaves the page alone).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/eng/setup.sh"

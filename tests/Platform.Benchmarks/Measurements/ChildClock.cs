@@ -72,6 +72,11 @@ public static class SteadyRate
 /// <summary>What a dispatch-latency run found: latencies of the tasks after warm-up, and what went missing.</summary>
 public sealed record DispatchResult(Infrastructure.Distribution LatencyMs, int Submitted, int Unmeasured, int RequestsFailed = 0)
 {
+    /// <summary>The rate the counted tasks were requested at, and the rate their processes started at.</summary>
+    public double OfferedPerSecond { get; init; } = double.NaN;
+    public double StartedPerSecond { get; init; } = double.NaN;
+
     public override string ToString() =>
-        $"{LatencyMs} ms; submitted {Submitted}, without a start time {Unmeasured}" + (RequestsFailed > 0 ? $", requests that failed {RequestsFailed}" : "");
+        $"{LatencyMs} ms; submitted {Submitted}, without a start time {Unmeasured}" + (RequestsFailed > 0 ? $", requests that failed {RequestsFailed}" : "")
+        + (double.IsFinite(OfferedPerSecond) ? $"; offered {OfferedPerSecond:0.0}/s, started {StartedPerSecond:0.0}/s" : "");
 }

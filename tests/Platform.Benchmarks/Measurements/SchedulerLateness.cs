@@ -12,27 +12,44 @@ public sealed record LatenessResult(Distribution? LatenessMs, int Expected, stri
 /// Measure 3 (Platform): 1,000 jobs, each with one cron schedule (<see cref="CronPlan"/>), and the delay from
 /// each occurrence's time to its RunTask's publish (its arrival at the benchmark's own queue bound to the
 /// RunTask exchange, <see cref="RunTaskTap"/>); the occurrence of each task is read from its read model.
+/// A second, larger plan on the same instance adds only the jobs it lacks (the scaling row: the same firing
+/// schedules, with the idle ones beside them).
 /// </summary>
 public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers servers)
 {
+    private const string App = "bench-scheduled";
+
+    // How many firing and idle jobs this instance has made so far.
+    private int _firing, _idle;
+
     public async Task<LatenessResult> MeasureAsync(CronPlan plan)
     {
-        const string app = "bench-scheduled";
-        await platform.RegisterAppAsync(app, "true");
-        var first = await CreateJobAsync(app, 0, plan);
-        if (first.Missing is { } missing) return new LatenessResult(null, 0, missing);
+        var app = App;
+        var registering = System.Diagnostics.Stopwatch.StartNew();
+        if (_firing == 0)
+        {
+            await platform.RegisterAppAsync(app, "true");
+            var first = await CreateJobAsync(app, $"job-{0:D4}", plan.Cron(0));
+            if (first.Missing is { } missing) return new LatenessResult(null, 0, missing);
+            _firing = 1;
+        }
 
+        var now = DateTimeOffset.UtcNow;
         using var gate = new SemaphoreSlim(8);
-        var jobs = await Task.WhenAll(Enumerable.Range(1, plan.Schedules - 1).Select(async i =>
+        var wanted = Enumerable.Range(_firing, Math.Max(0, plan.Schedules - _firing)).Select(i => ($"job-{i:D4}", plan.Cron(i)))
+            .Concat(Enumerable.Range(_idle, Math.Max(0, plan.Idle - _idle)).Select(i => ($"idle-{i:D5}", CronPlan.IdleCron(i, now))));
+        var jobs = await Task.WhenAll(wanted.Select(async job =>
         {
             await gate.WaitAsync();
-            try { return await CreateJobAsync(app, i, plan); } finally { gate.Release(); }
+            try { return await CreateJobAsync(app, job.Item1, job.Item2); } finally { gate.Release(); }
         }));
         if (jobs.FirstOrDefault(j => j.Missing is not null) is { Missing: { } failed }) return new LatenessResult(null, 0, failed);
+        (_firing, _idle) = (Math.Max(_firing, plan.Schedules), Math.Max(_idle, plan.Idle));
+        var registered = $"{jobs.Length:N0} jobs with a schedule each made through the Api in {registering.Elapsed.TotalSeconds:0} s";
 
         await using var tap = await RunTaskTap.StartAsync(servers);
         var (from, to) = CronPlan.Window(TimeSpan.FromSeconds(5));
-        Console.WriteLine($"  {plan.Schedules} schedules registered; measuring occurrences in [{from:HH:mm:ss}, {to:HH:mm:ss})");
+        Console.WriteLine($"  {plan.Total} schedules registered ({plan.Idle} idle); measuring occurrences in [{from:HH:mm:ss}, {to:HH:mm:ss})");
         await Task.Delay(from - DateTimeOffset.UtcNow);
         var cpuBefore = CpuProfile.Take();
         await Task.Delay(to - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10));
@@ -41,7 +58,7 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         await using var command = platform.Database.CreateCommand(
             """
             select t.id, (t.data ->> 'OccurrenceAt')::timestamptz from platform.mt_doc_apptask t
-            where t.data ->> 'App' = $1 and (t.data ->> 'OccurrenceAt')::timestamptz >= $2 and (t.data ->> 'OccurrenceAt')::timestamptz < $3
+            where t.app = $1 and (t.data ->> 'OccurrenceAt')::timestamptz >= $2 and (t.data ->> 'OccurrenceAt')::timestamptz < $3
             """);
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = app });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = from });
@@ -63,20 +80,21 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
             }
         if (lateness.Count == 0) return new LatenessResult(null, plan.Schedules, "not measured: no task of the window was seen published");
         return new LatenessResult(new Distribution(lateness), plan.Schedules,
-            $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : "")
+            $"{plan.Total:N0} schedules ({plan.Idle:N0} of them idle; {registered}): "
+            + $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : "")
             + $"; {cpu}; lateness of the occurrences in the burst second: {new Distribution(burst)} ms, of the others: {new Distribution(spread)} ms");
     }
 
     private sealed record CreatedJob(string? Id, string? Missing);
 
-    private async Task<CreatedJob> CreateJobAsync(string app, int i, CronPlan plan)
+    private async Task<CreatedJob> CreateJobAsync(string app, string name, string cron)
     {
-        var job = await PostAsync($"/v3/apps/{app}/jobs", new { name = $"job-{i:D4}", command = "true", concurrency_policy = "Always" });
+        var job = await PostAsync($"/v3/apps/{app}/jobs", new { name, command = "true", concurrency_policy = "Always" });
         if (job.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
             return new CreatedJob(null, "not measured: the Scheduler on this commit does not provide jobs (POST /v3/apps/{app}/jobs → " + (int)job.Status + ")");
         if (job.Status != HttpStatusCode.Created) return new CreatedJob(null, $"not measured: POST /v3/apps/{app}/jobs → {(int)job.Status} {job.Body}");
         var id = job.Json?["guid"]?.ToString() ?? job.Json?["name"]?.ToString();
-        var schedule = await PostAsync($"/v3/jobs/{id}/schedules", new { cron = plan.Cron(i), time_zone = "UTC" });
+        var schedule = await PostAsync($"/v3/jobs/{id}/schedules", new { cron, time_zone = "UTC" });
         if (schedule.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
             return new CreatedJob(null, "not measured: the Scheduler on this commit does not provide schedules (POST /v3/jobs/{job}/schedules → " + (int)schedule.Status + ")");
         if (schedule.Status != HttpStatusCode.Created) return new CreatedJob(null, $"not measured: POST /v3/jobs/{id}/schedules → {(int)schedule.Status} {schedule.Body}");
