@@ -47,9 +47,8 @@ public sealed record BenchmarkOptions(
             : new BenchmarkOptions(false, 20, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(3), 500, 1_000, 1_000_000, TimeSpan.FromSeconds(90), 200, 100_000, 1_000, 200, true);
         // --only=platform|hangfire|quartz|scaling|... runs one part, for development; the page is then not written.
         var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
-        if (quick) options = options with { WarmUpTasks = 100, WarmUpRounds = 2 };
         options = quick
-            ? options with { DispatchRates = [50, 100], IdleSchedules = 900, ReadPathEventsLarge = 300_000, LargeSeedingBudget = TimeSpan.FromSeconds(60), RetentionTasksLarge = 20_000 }
+            ? options with { WarmUpTasks = 100, WarmUpRounds = 2, DispatchRates = [50, 100], IdleSchedules = 900, ReadPathEventsLarge = 300_000, LargeSeedingBudget = TimeSpan.FromSeconds(60), RetentionTasksLarge = 20_000 }
             : options with { DispatchRates = [50, 100, 200], IdleSchedules = 9_000, ReadPathEventsLarge = 10_000_000, LargeSeedingBudget = TimeSpan.FromSeconds(300), RetentionTasksLarge = 1_000_000 };
         return options with { Only = only, WriteDocs = only is null && (options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs")) };
     }

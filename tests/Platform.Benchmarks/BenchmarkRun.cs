@@ -278,9 +278,9 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         {
             await throughput.MeasureAsync(app, options.WarmUpTasks, TimeSpan.FromSeconds(Math.Max(60, options.WarmUpTasks / 5)));
             var after = await platform.JitCompiledMethodsAsync();
-            var perTask = (after - before) / (double)options.WarmUpTasks;
-            compiled.Add(perTask.ToString("0.0", CultureInfo.InvariantCulture));
-            Console.WriteLine($"  warm-up round {round}: {options.WarmUpTasks} tasks, {after - before} methods compiled by the services' JIT ({perTask:0.0} per task)");
+            var perTask = after - before is { } methods ? methods / (double)options.WarmUpTasks : (double?)null;
+            compiled.Add(perTask?.ToString("0.0", CultureInfo.InvariantCulture) ?? "unknown");
+            Console.WriteLine($"  warm-up round {round}: {options.WarmUpTasks} tasks, {(after - before)?.ToString() ?? "unknown"} methods compiled by the services' JIT ({compiled[^1]} per task)");
             before = after;
             if (perTask < SettledJitPerTask) break;
         }

@@ -73,10 +73,11 @@ public sealed class PlatformServices : IAsyncDisposable
     }
 
     /// <summary>
-    /// How many methods the services' JIT has compiled so far, all tiers, summed over the processes that answer
-    /// (the runtime's own counter on each service's /metrics): its growth tells start-up from steady state.
+    /// How many methods the services' JIT has compiled so far, all tiers, summed over every service (the
+    /// runtime's own counter on each service's /metrics): its growth tells start-up from steady state. Null
+    /// when a service did not give it, so that a missing counter is never read as a settled JIT.
     /// </summary>
-    public async Task<long> JitCompiledMethodsAsync()
+    public async Task<long?> JitCompiledMethodsAsync()
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         long total = 0;
@@ -86,10 +87,13 @@ public sealed class PlatformServices : IAsyncDisposable
             {
                 var metrics = await client.GetStringAsync(new Uri(service.Address, "/metrics"));
                 var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal));
-                if (line is not null) total += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                if (line is null) return null;
+                total += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                Console.WriteLine($"  {service.Name}: /metrics unreadable ({ex.Message}); the warm-up runs all its rounds");
+                return null;
             }
         }
         return total;

@@ -13,16 +13,14 @@ internal static partial class InheritedDescriptors
     private const int SetDescriptorFlags = 2; // F_SETFD
     private const int CloseOnExecFlag = 1;    // FD_CLOEXEC
 
-    /// <summary>Marks every descriptor above stderr close-on-exec; returns how many there were.</summary>
-    public static int CloseOnExec()
+    /// <summary>Marks every descriptor above stderr close-on-exec.</summary>
+    public static void CloseOnExec()
     {
-        var marked = 0;
         foreach (var entry in Directory.GetFiles("/proc/self/fd"))
-            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2 && SetFlags(fd, SetDescriptorFlags, CloseOnExecFlag) == 0)
-                marked++;
-        return marked;
+            if (int.TryParse(Path.GetFileName(entry), out var fd) && fd > 2)
+                _ = SetFlags(fd, SetDescriptorFlags, CloseOnExecFlag);
     }
 
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "fcntl")]
     private static partial int SetFlags(int fd, int command, int flags);
 }
