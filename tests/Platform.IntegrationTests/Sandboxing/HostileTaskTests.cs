@@ -288,8 +288,14 @@ public sealed class HostileTaskTests(PlatformFixture platform)
     [Fact]
     public async Task A_tasks_cpu_share_follows_its_memory_when_tasks_compete_for_one_core()
     {
-        // Both tasks spin on CPU 0 for the same three seconds; the kernel divides that core by their cgroups' weights (1 GiB : 128 MiB = 8 : 1).
-        const string spin = "end=$((SECONDS+3)); n=0; while [ $SECONDS -lt $end ]; do n=$((n+1)); done; echo $n";
+        // Both tasks spin on CPU 0 for the same three seconds of wall-clock time; the kernel divides that core by
+        // their cgroups' weights (1 GiB : 128 MiB = 8 : 1). The window starts 5 s from now, whenever each task was
+        // dispatched: had one task spun alone before the other started (or after it stopped), the counts would
+        // measure dispatch and bash's whole-second clock, not the share.
+        var start = DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds() * 1000;
+        var spin = $"start={start}; end=$((start+3000000)); " +
+                   "while (( ${EPOCHREALTIME//[.,]/} < start )); do sleep 0.01; done; " +
+                   "n=0; while (( ${EPOCHREALTIME//[.,]/} < end )); do n=$((n+1)); done; echo $n";
         var big = await RegisterAsync(new { memory_in_mb = 1024 });
         var small = await RegisterAsync(new { memory_in_mb = 128 });
         var bigTask = await platform.RunTaskAsync(big, new { command = $"taskset -c 0 bash -c {Quote(spin)}" });

@@ -21,9 +21,11 @@ public sealed class MetricsTests(TelemetryPlatformFixture platform)
         Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(succeeded))["state"]!.GetValue<string>());
         Assert.Equal("FAILED", (await platform.WaitForEndAsync(failed))["state"]!.GetValue<string>());
 
+        // The Api (created), the executors (started, completed) and each export on its own period: wait for all three.
         await Receiver.WaitForAsync(r =>
-            r.Total("platform.tasks.completed", ("app.name", app)) == 2 && r.Total("platform.tasks.running", ("app.name", app)) == 0 ? r : null,
-            "two completed tasks of the app and none running");
+            r.Total("platform.tasks.completed", ("app.name", app)) == 2 && r.Total("platform.tasks.running", ("app.name", app)) == 0
+            && r.Total("platform.tasks.created", ("app.name", app)) >= 2 && r.Total("platform.tasks.started", ("app.name", app)) >= 2 ? r : null,
+            "two created, started and completed tasks of the app and none running");
 
         Assert.Equal(2, Receiver.Total("platform.tasks.created", ("app.name", app)));
         Assert.Equal(2, Receiver.Total("platform.tasks.started", ("app.name", app)));
