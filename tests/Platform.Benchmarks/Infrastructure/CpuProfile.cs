@@ -3,8 +3,9 @@ namespace Platform.Benchmarks.Infrastructure;
 /// <summary>
 /// Where the machine's CPU went during a piece of work, per unit (a task): read from /proc before and after,
 /// grouped by program (each .NET service by its assembly, PostgreSQL, RabbitMQ, the benchmark itself).
-/// A process's exited children are counted with it (the executors' tasks with the executors). Processes
-/// that start and end inside the interval are only in the machine's total.
+/// A process's exited children are counted with it (the executors' tasks with the executors, or with init
+/// when their parent ended before them). Processes that start and end inside the interval are only in the
+/// machine's total.
 /// </summary>
 public sealed class CpuProfile
 {
@@ -30,7 +31,7 @@ public sealed class CpuProfile
                 // Fields after the command (which may hold spaces) start after the last ')'.
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 var ticks = long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14]);
-                processes[pid] = (Program(directory, stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')]), ticks / TicksPerSecond);
+                processes[pid] = (pid == 1 ? Init : Program(directory, stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')]), ticks / TicksPerSecond);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
             {
@@ -42,6 +43,10 @@ public sealed class CpuProfile
         var busy = new[] { 1, 2, 3, 6, 7, 8 }.Sum(i => long.Parse(cpu[i]));
         return new CpuProfile(processes, busy / TicksPerSecond);
     }
+
+    // The machine's first process adopts the processes whose parent ended first and counts their CPU when it
+    // reaps them: the inner processes of a sandboxed task (bubblewrap's and the task's own) mostly end up there.
+    private const string Init = "init (orphans it reaped: sandboxed tasks' processes)";
 
     private static string Program(string directory, string command)
     {

@@ -4,8 +4,9 @@ using Platform.TaskStore.Jobs;
 namespace Platform.Scheduler.Jobs.Scheduling;
 
 /// <summary>
-/// LISTENs for <see cref="JobChanges"/> on one dedicated connection and asks the loop to reload, so that
-/// a new or changed schedule is picked up at once while an idle Scheduler sends PostgreSQL no statements.
+/// LISTENs for <see cref="JobChanges"/> on one dedicated connection and asks the loop to reload the job
+/// named in each notification, so that a new or changed schedule is picked up at once while an idle
+/// Scheduler sends PostgreSQL no statements.
 /// </summary>
 internal sealed class JobChangeListener(
     NpgsqlDataSource dataSource, JobChanges changes, ReloadSignal reload, ILogger<JobChangeListener> logger) : BackgroundService
@@ -17,7 +18,12 @@ internal sealed class JobChangeListener(
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(ct);
-                connection.Notification += (_, _) => reload.Request();
+                // The payload is the job that changed: the loop reloads that job alone (JobScheduler). One without a name reloads everything.
+                connection.Notification += (_, notification) =>
+                {
+                    if (string.IsNullOrEmpty(notification.Payload)) reload.Request();
+                    else reload.Request(notification.Payload);
+                };
                 await using (var listen = new NpgsqlCommand($"listen \"{changes.Channel}\"", connection))
                     await listen.ExecuteNonQueryAsync(ct);
                 // Changes made while the connection was down were not notified.
