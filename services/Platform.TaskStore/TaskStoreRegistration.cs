@@ -67,6 +67,7 @@ public static class TaskStoreRegistration
         builder.Services.AddSingleton<AppSequences>();
         builder.Services.AddSingleton<TaskDeletion>();
         builder.Services.AddSingleton<FinishedTasks>();
+        builder.Services.AddSingleton<RetentionCandidates>();
         builder.Services.AddSingleton<ExecutorLeases>();
         builder.Services.AddSingleton<JobGuard>();
         builder.Services.AddSingleton<JobChanges>();

@@ -6,6 +6,9 @@ namespace Platform.TaskStore.Apps;
 /// </summary>
 public sealed class App
 {
+    /// <summary>Marten's table for apps, for the few queries written in SQL.</summary>
+    public const string TableName = "mt_doc_app";
+
     public string Name { get; set; } = "";
 
     /// <summary>The space the app, its jobs and its tasks belong to; fixed at registration.</summary>
