@@ -12,15 +12,7 @@ namespace Platform.TaskStore.Tasks;
 /// </summary>
 public sealed class RetentionCandidates(NpgsqlDataSource dataSource, IOptions<TaskStoreOptions> options)
 {
-    private readonly string _sql =
-        $"""
-         select t.{AppTask.AppColumn} from {options.Value.Schema}.{AppTask.TableName} t
-         where {DocumentFields.OneOf($"t.{AppTask.StateColumn}", TaskStateNames.Finished)}
-         group by t.{AppTask.AppColumn}
-         having count(*) > $1 or min({FinishedTasks.FinishedAt}) < $2 or max({FinishedTasks.FinishedAt}) >= $3
-         union
-         select a.id from {options.Value.Schema}.{App.TableName} a where jsonb_typeof(a.data -> '{nameof(App.Retention)}') = 'object'
-         """;
+    private readonly string _schema = options.Value.Schema;
 
     /// <summary>
     /// Every app with limits of its own (whatever they are), and every other app with more finished tasks
@@ -30,10 +22,29 @@ public sealed class RetentionCandidates(NpgsqlDataSource dataSource, IOptions<Ta
     /// </summary>
     public async Task<List<string>> ReadAsync(int maxTasks, DateTimeOffset? finishedBefore, DateTimeOffset? finishedSince, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(_sql);
+        await using var command = dataSource.CreateCommand();
         command.Parameters.Add(new NpgsqlParameter { Value = (long)maxTasks });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)finishedBefore ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)finishedSince ?? DBNull.Value });
+        // Only the conditions in force: each of the others would read every finished task's JSON for its time.
+        var having = "count(*) > $1";
+        if (finishedBefore is { } before)
+        {
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = before });
+            having += $" or min({FinishedTasks.FinishedAt}) < ${command.Parameters.Count}";
+        }
+        if (finishedSince is { } since)
+        {
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = since });
+            having += $" or max({FinishedTasks.FinishedAt}) >= ${command.Parameters.Count}";
+        }
+        command.CommandText =
+            $"""
+             select t.{AppTask.AppColumn} from {_schema}.{AppTask.TableName} t
+             where {DocumentFields.OneOf($"t.{AppTask.StateColumn}", TaskStateNames.Finished)}
+             group by t.{AppTask.AppColumn}
+             having {having}
+             union
+             select a.id from {_schema}.{App.TableName} a where jsonb_typeof(a.data -> '{nameof(App.Retention)}') = 'object'
+             """;
         var apps = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) apps.Add(reader.GetString(0));
