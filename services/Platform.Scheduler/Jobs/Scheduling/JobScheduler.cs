@@ -125,11 +125,14 @@ internal sealed class JobScheduler(
     {
         var names = changed.ToArray();
         await using var session = store.QuerySession();
-        var jobs = (await session.LoadManyAsync<Job>(ct, names)).Where(j => j.State == JobState.Active).ToList();
-        var schedules = await session.Query<JobSchedule>().Where(s => s.Job.IsOneOf(names)).ToListAsync(ct);
-        var progress = await session.Query<ScheduleProgress>().Where(p => p.Job.IsOneOf(names)).ToListAsync(ct);
+        // One round trip: the jobs, their schedules and the schedules' progress.
+        var batch = session.CreateBatchQuery();
+        var jobs = batch.LoadMany<Job>().ById(names);
+        var schedules = batch.Query<JobSchedule>().Where(s => s.Job.IsOneOf(names)).ToList();
+        var progress = batch.Query<ScheduleProgress>().Where(p => p.Job.IsOneOf(names)).ToList();
+        await batch.Execute(ct);
         var kept = current.Where(s => !changed.Contains(s.Job.Name)).ToList();
-        kept.AddRange(Due(jobs, schedules, progress));
+        kept.AddRange(Due((await jobs).Where(j => j.State == JobState.Active).ToList(), await schedules, await progress));
         logger.LogDebug("Reloaded {Count} changed jobs", names.Length);
         return kept;
     }
