@@ -117,9 +117,9 @@ internal sealed class JobScheduler(
 
     /// <summary>
     /// <paramref name="current"/> with the schedules of <paramref name="changed"/> jobs read again and the rest
-    /// kept as they are: a change costs the changed job's rows, not a read of all 10,000 schedules (making
-    /// 9,000 jobs one after another reloaded everything each time, docs/benchmarks.md). The periodic full
-    /// reload still comes every <see cref="SchedulerOptions.ReloadSeconds"/>.
+    /// kept as they are: a change costs the changed job's rows, whatever the number of jobs, where it cost a
+    /// read of every schedule (docs/benchmarks.md). The periodic full reload still comes every
+    /// <see cref="SchedulerOptions.ReloadSeconds"/>, and brings what other replicas fired.
     /// </summary>
     private async Task<List<DueSchedule>> ReloadJobsAsync(List<DueSchedule> current, IReadOnlySet<string> changed, CancellationToken ct)
     {
