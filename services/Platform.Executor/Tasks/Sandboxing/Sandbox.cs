@@ -93,7 +93,7 @@ internal sealed class Sandbox(
         if (problem is null)
         {
             _rootBinds = RootBinds();
-            problem = Trial([], "bubblewrap");
+            problem = Trial([], "bubblewrap", userNamespace: false);
         }
         if (problem is not null)
         {
@@ -130,7 +130,7 @@ internal sealed class Sandbox(
         try
         {
             _user = TaskUser.Resolve(options.Value.TaskUser);
-            if (Trial(UserArguments(_user), "a user namespace as the task user") is { } problem)
+            if (Trial(UserArguments(_user), "a user namespace as the task user", userNamespace: true) is { } problem)
             {
                 _user = null;
                 missing.Add(("an unprivileged user in a user namespace", problem));
@@ -171,7 +171,7 @@ internal sealed class Sandbox(
         if (configured.Length == 0) return null;
         var path = Path.Combine(AppContext.BaseDirectory, configured);
         string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
-        problem ??= Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher");
+        problem ??= Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher", userNamespace: _user is not null);
         if (problem is null) return path;
         logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
         return null;
@@ -315,9 +315,11 @@ internal sealed class Sandbox(
     }
 
     /// <summary>Runs <c>/bin/true</c> in a minimal sandbox behind <paramref name="prefix"/>; returns why it failed, or null.</summary>
-    private string? Trial(string[] prefix, string what)
+    // userNamespace: whether the trial runs as the task user, in a user namespace of its own, as tasks then do
+    // (IsolationFlags). Root without a task user (in a container) gets none, and may not be allowed one.
+    private string? Trial(string[] prefix, string what, bool userNamespace)
     {
-        string[] isolation = prefix.Length > 0 ? ["--unshare-user", "--disable-userns"] : [];
+        string[] isolation = userNamespace ? ["--unshare-user", "--disable-userns"] : [];
         string[] command = [.. prefix, options.Value.Bubblewrap, "--unshare-pid", "--die-with-parent", .. isolation, .. _rootBinds, "--proc", "/proc", "--dev", "/dev",
             "--size", "1048576", "--tmpfs", Scratch, "--", "/bin/true"];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
