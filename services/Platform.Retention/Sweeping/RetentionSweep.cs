@@ -41,15 +41,15 @@ public sealed class RetentionSweep(
         } while (await timer.WaitForNextTickAsync(stopping));
     }
 
-    private async Task<List<string>> EveryAppAsync(CancellationToken ct)
+    private async Task<IReadOnlyList<string>> EveryAppAsync(CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        return (await session.Query<App>().Select(a => a.Name).ToListAsync(ct)).ToList();
+        return await session.Query<App>().Select(a => a.Name).ToListAsync(ct);
     }
 
-    private Task<List<string>> CandidatesAsync(DateTimeOffset previous, DateTimeOffset now, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> CandidatesAsync(DateTimeOffset previous, DateTimeOffset now, CancellationToken ct)
     {
         var limits = RetentionLimits.Resolve(options.Value, null);
-        return candidates.ReadAsync(limits.MaxTasks, now - limits.MaxAge, limits.MaxLogBytes is null ? null : previous - Overlap, ct);
+        return await candidates.ReadAsync(limits.MaxTasks, now - limits.MaxAge, limits.MaxLogBytes is null ? null : previous - Overlap, ct);
     }
 }

@@ -106,11 +106,7 @@ internal sealed class JobScheduler(
     /// <summary>Every schedule of every active job, each continuing from its stored progress.</summary>
     private async Task<List<DueSchedule>> LoadAsync(CancellationToken ct)
     {
-        await using var session = store.QuerySession();
-        var jobs = await session.Query<Job>().Where(j => j.State == JobState.Active).ToListAsync(ct);
-        var schedules = await session.Query<JobSchedule>().ToListAsync(ct);
-        var progress = await session.Query<ScheduleProgress>().ToListAsync(ct);
-        var loaded = Due(jobs, schedules, progress);
+        var loaded = await ReadAsync(null, ct);
         logger.LogDebug("Loaded {Count} active schedules", loaded.Count);
         return loaded;
     }
@@ -123,18 +119,32 @@ internal sealed class JobScheduler(
     /// </summary>
     private async Task<List<DueSchedule>> ReloadJobsAsync(List<DueSchedule> current, IReadOnlySet<string> changed, CancellationToken ct)
     {
-        var names = changed.ToArray();
-        await using var session = store.QuerySession();
-        // One round trip: the jobs, their schedules and the schedules' progress.
-        var batch = session.CreateBatchQuery();
-        var jobs = batch.LoadMany<Job>().ById(names);
-        var schedules = batch.Query<JobSchedule>().Where(s => s.Job.IsOneOf(names)).ToList();
-        var progress = batch.Query<ScheduleProgress>().Where(p => p.Job.IsOneOf(names)).ToList();
-        await batch.Execute(ct);
         var kept = current.Where(s => !changed.Contains(s.Job.Name)).ToList();
-        kept.AddRange(Due((await jobs).Where(j => j.State == JobState.Active).ToList(), await schedules, await progress));
-        logger.LogDebug("Reloaded {Count} changed jobs", names.Length);
+        kept.AddRange(await ReadAsync(changed.ToArray(), ct));
+        logger.LogDebug("Reloaded {Count} changed jobs", changed.Count);
         return kept;
+    }
+
+    /// <summary>
+    /// The schedules of the active jobs among <paramref name="names"/> (null: every job), each continuing from
+    /// its stored progress; the jobs, their schedules and the progress in one round trip.
+    /// </summary>
+    private async Task<List<DueSchedule>> ReadAsync(string[]? names, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var batch = session.CreateBatchQuery();
+        var jobs = batch.Query<Job>().Where(j => j.State == JobState.Active);
+        var schedules = batch.Query<JobSchedule>();
+        var progress = batch.Query<ScheduleProgress>();
+        if (names is not null)
+        {
+            jobs = jobs.Where(j => j.Name.IsOneOf(names));
+            schedules = schedules.Where(s => s.Job.IsOneOf(names));
+            progress = progress.Where(p => p.Job.IsOneOf(names));
+        }
+        var (jobsRead, schedulesRead, progressRead) = (jobs.ToList(), schedules.ToList(), progress.ToList());
+        await batch.Execute(ct);
+        return Due(await jobsRead, await schedulesRead, await progressRead);
     }
 
     private List<DueSchedule> Due(IReadOnlyList<Job> activeJobs, IReadOnlyList<JobSchedule> schedules, IReadOnlyList<ScheduleProgress> progress)
