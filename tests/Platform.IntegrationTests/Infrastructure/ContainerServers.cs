@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using Testcontainers.PostgreSql;
@@ -39,7 +37,7 @@ public sealed class ContainerServers : IServerRestarts, IAsyncDisposable
         // and test.sh removes any a crashed run left behind (by Label).
         TestcontainersSettings.ResourceReaperEnabled = false;
         // Fixed host ports, so that the endpoints stay true across a stop and start of a container.
-        int postgresPort = FreePort(), amqpPort = FreePort(), managementPort = FreePort();
+        int postgresPort = ServiceProcess.FreePort(), amqpPort = ServiceProcess.FreePort(), managementPort = ServiceProcess.FreePort();
         var postgres = new PostgreSqlBuilder(Image("PLATFORM_TEST_POSTGRES_IMAGE", "postgres:15"))
             .WithDatabase("platform").WithPortBinding(postgresPort, PostgreSqlBuilder.PostgreSqlPort)
             .WithLabel(Label, "1").Build();
@@ -104,11 +102,4 @@ public sealed class ContainerServers : IServerRestarts, IAsyncDisposable
 
     private static string Image(string variable, string fallback) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } image ? image : fallback;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -126,11 +126,23 @@ public sealed class ServiceProcess : IAsyncDisposable
         lock (_log) _log.Dispose();
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A port nothing listens on now, and one this test run has not handed out before: the kernel may give a
+    /// port again as soon as it is closed, and two Retention hosts started back to back once got the same one
+    /// (the second could not bind, and the first answered both health checks).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+                if (HandedOut.Add(port)) return port;
+        }
     }
 
     public static string BuildConfiguration() =>
