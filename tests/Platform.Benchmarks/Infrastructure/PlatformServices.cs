@@ -62,6 +62,14 @@ public sealed class PlatformServices : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the Scheduler: the jobs a lateness measure made would otherwise go on firing through every later measure.</summary>
+    public async Task StopSchedulerAsync()
+    {
+        var scheduler = _services.Single(s => s.Name == "Scheduler");
+        await scheduler.StopAsync();
+        _services.Remove(scheduler);
+    }
+
     /// <summary>Stops the executors and starts new ones, sandboxed (bubblewrap + cgroup) or not.</summary>
     public async Task ReplaceExecutorsAsync(bool sandboxed)
     {

@@ -85,6 +85,15 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
             + $"; {cpu}; lateness of the occurrences in the burst second: {new Distribution(burst)} ms, of the others: {new Distribution(spread)} ms");
     }
 
+    /// <summary>Waits until every task the jobs fired has ended (the Scheduler stopped first), or <paramref name="timeout"/> passed.</summary>
+    public async Task WaitForFiredTasksAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && await platform.ScalarAsync(
+                   $"select count(*) from {{schema}}.mt_doc_apptask where app = '{App}' and data ->> 'State' not in ('Succeeded', 'Failed')") > 0)
+            await Task.Delay(500);
+    }
+
     private sealed record CreatedJob(string? Id, string? Missing);
 
     private async Task<CreatedJob> CreateJobAsync(string app, string name, string cron)
