@@ -38,11 +38,13 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             // Platform's store (ten million events in a full run, three million of them just pruned) goes before
             // the peers run: PostgreSQL's autovacuum would otherwise spend their measurements cleaning it up. A
             // statement of a stopped service may still be running on the server; it would hold the drop, and load
-            // the peers' run, so the services' sessions are ended first (the benchmark's own are named "benchmark").
+            // the peers' run, so the services' sessions are ended first (the benchmark's own are named "benchmark"; an
+            // autovacuum worker, which this role may not signal, gives way to the drop by itself).
             await using (var drop = database.CreateCommand(
                 """
-                select pg_terminate_backend(pid) from pg_stat_activity
-                where datname = current_database() and pid <> pg_backend_pid() and application_name <> 'benchmark';
+                select pg_terminate_backend(pid, 5000) from pg_stat_activity
+                where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
+                  and usename = current_user and application_name <> 'benchmark';
                 drop schema if exists platform cascade;
                 """))
             {

@@ -67,7 +67,16 @@ public sealed class BenchmarkServers : IAsyncDisposable
     {
         using (var rabbit = Management()) await rabbit.DeleteAsync($"api/vhosts/{Name}");
         await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres");
-        await using var drop = admin.CreateCommand($"drop database if exists {Name} with (force)");
+        // Not WITH (FORCE): that refuses when an autovacuum worker is in the database, which this role may not
+        // signal. The run's own sessions are ended instead, and DROP DATABASE stops autovacuum itself.
+        await using (var end = admin.CreateCommand(
+                         "select pg_terminate_backend(pid, 5000) from pg_stat_activity where datname = $1 and backend_type = 'client backend' and usename = current_user"))
+        {
+            end.Parameters.Add(new NpgsqlParameter { Value = Name });
+            await end.ExecuteNonQueryAsync();
+        }
+        // A statement of its own: DROP DATABASE may not run in the implicit transaction of a batch.
+        await using var drop = admin.CreateCommand($"drop database if exists {Name}");
         await drop.ExecuteNonQueryAsync();
     }
 
