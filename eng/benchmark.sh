@@ -11,7 +11,8 @@ bash "$root/eng/setup.sh"
 # The run's credentials, never a well-known password: a PostgreSQL role that may create the run's own
 # database (the platform's role may not), with a password made for this run, and the RabbitMQ administrator
 # eng/setup.sh generated. pg_stat_statements lives in template1 so each run's new database has it, and the
-# role may reset it there; it may read the server's statistics but is no superuser.
+# role may reset it there; it may read the server's statistics and ask for a checkpoint (before the peers
+# run), but is no superuser.
 [ "$(id -u)" = 0 ] || { echo "[benchmark] run as root: it creates its PostgreSQL role as the postgres user" >&2; exit 1; }
 password="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 su postgres -c "psql -q -v ON_ERROR_STOP=1 -d template1" >/dev/null <<EOS
@@ -22,6 +23,7 @@ DO \$\$ BEGIN
 END \$\$;
 ALTER ROLE platform_benchmark PASSWORD '$password';
 GRANT pg_read_all_stats TO platform_benchmark;
+GRANT pg_checkpoint TO platform_benchmark;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 GRANT EXECUTE ON FUNCTION pg_stat_statements_reset(oid, oid, bigint) TO platform_benchmark;
 EOS

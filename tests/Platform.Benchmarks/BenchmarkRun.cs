@@ -51,6 +51,13 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
                 drop.CommandTimeout = 300;
                 await drop.ExecuteNonQueryAsync();
             }
+            // The seeding and the pruning wrote gigabytes of WAL, and the server went on writing checkpoints for
+            // minutes after (into the first peer's run); one checkpoint now, waited for, flushes what is left.
+            await using (var checkpoint = database.CreateCommand("checkpoint"))
+            {
+                checkpoint.CommandTimeout = 300;
+                await checkpoint.ExecuteNonQueryAsync();
+            }
             // The executors' scratch directories of this run (each task's own is removed when it ends).
             var scratch = Path.Combine(Path.GetTempPath(), servers.Name);
             if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
