@@ -36,28 +36,8 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             await using var database = servers.OpenDatabase();
             await MeasurePlatformAsync(servers, database, logs, scalingOnly: options.Only == "scaling");
             // Platform's store (ten million events in a full run, three million of them just pruned) goes before
-            // the peers run: PostgreSQL's autovacuum would otherwise spend their measurements cleaning it up. A
-            // statement of a stopped service may still be running on the server; it would hold the drop, and load
-            // the peers' run, so the services' sessions are ended first (the benchmark's own are named "benchmark"; an
-            // autovacuum worker, which this role may not signal, gives way to the drop by itself).
-            await using (var drop = database.CreateCommand(
-                """
-                select pg_terminate_backend(pid, 5000) from pg_stat_activity
-                where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
-                  and usename = current_user and application_name <> 'benchmark';
-                drop schema if exists platform cascade;
-                """))
-            {
-                drop.CommandTimeout = 300;
-                await drop.ExecuteNonQueryAsync();
-            }
-            // The seeding and the pruning wrote gigabytes of WAL, and the server went on writing checkpoints for
-            // minutes after (into the first peer's run); one checkpoint now, waited for, flushes what is left.
-            await using (var checkpoint = database.CreateCommand("checkpoint"))
-            {
-                checkpoint.CommandTimeout = 300;
-                await checkpoint.ExecuteNonQueryAsync();
-            }
+            // the peers run: PostgreSQL's autovacuum would otherwise spend their measurements cleaning it up.
+            await servers.DropPlatformStoreAsync();
             // The executors' scratch directories of this run (each task's own is removed when it ends).
             var scratch = Path.Combine(Path.GetTempPath(), servers.Name);
             if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
@@ -438,8 +418,8 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         foreach (var rate in options.DispatchRates)
         {
             Phase($"7. dispatch latency, unsandboxed, {rate} tasks/s offered");
-            var point = await saturation.MeasureAsync(rate, options.DispatchDuration, options.DispatchWarmUp, lowest.LatencyMs.P99);
-            _results.Note($"dispatch, unsandboxed, {rate}/s for {options.DispatchDuration.TotalSeconds} s: {point.Result}; {(point.KeptUp ? "kept up" : "fell behind")}");
+            var point = await saturation.MeasureAsync(rate, options.DispatchSeriesDuration, options.DispatchSeriesWarmUp, lowest.LatencyMs.P99);
+            _results.Note($"dispatch, unsandboxed, {rate}/s for {options.DispatchSeriesDuration.TotalSeconds} s ({options.DispatchSeriesWarmUp.TotalSeconds} s not counted): {point.Result}; {(point.KeptUp ? "kept up" : "fell behind")}");
             _results.Add(new ResultRow($"Dispatch latency, unsandboxed p50 at {rate} tasks/s offered", "ms", false, Figure.Of(point.Result.LatencyMs.P50)));
             _results.Add(new ResultRow($"Dispatch latency, unsandboxed p99 at {rate} tasks/s offered", "ms", false, Figure.Of(point.Result.LatencyMs.P99)));
             points.Add(point);

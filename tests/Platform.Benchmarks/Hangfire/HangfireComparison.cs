@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage.Monitoring;
 using Platform.Benchmarks.Infrastructure;
 using Platform.Benchmarks.Measurements;
 
@@ -37,6 +38,11 @@ public sealed class HangfireComparison(BenchmarkServers servers)
     {
         // As many connections as Platform's five processes have together (5 × 15): with fewer, its workers'
         // polling held the pool and enqueues timed out waiting for a connection.
+        // The benchmark enqueues through Hangfire's client API, which is synchronous, on pool threads (up to
+        // ClientConcurrency at once); the pool starts with a thread per core and adds about one a second, so it
+        // gets enough to begin with: the harness's blocking must not be what Hangfire is measured by.
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, Throughput.ClientConcurrency + 8), minIo);
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(servers.ConnectionString(PlatformServices.ConnectionsInAll), options), options);
         var client = new BackgroundJobClient(storage);
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = Workers, ServerName = $"bench-{setting}" }, storage);
@@ -49,7 +55,7 @@ public sealed class HangfireComparison(BenchmarkServers servers)
         {
             var ticket = Interlocked.Increment(ref tickets);
             var requestedAt = DateTimeOffset.UtcNow;
-            client.Enqueue(() => ShellJob.RunAsync(ticket, ChildClock.Command));
+            client.Enqueue(() => ShellJob.Run(ticket, ChildClock.Command));
             return Task.FromResult((Ticket: ticket, RequestedAt: requestedAt));
         });
         var deadline = DateTime.UtcNow + timeout;
@@ -58,10 +64,10 @@ public sealed class HangfireComparison(BenchmarkServers servers)
         var latencies = counted.Select(s => ChildClock.LatencyMs(s.RequestedAt, ShellJob.FirstLines.GetValueOrDefault(s.Ticket)))
             .Where(l => l is not null).Select(l => l!.Value).ToList();
         var dispatch = new DispatchResult(new Distribution(latencies), submitted.Count, counted.Count - latencies.Count, SteadyRate.LastFailures);
-        await WaitForSucceededAsync(storage, submitted.Count, TimeSpan.FromSeconds(30));
+        await WaitForAsync(storage, s => s.Succeeded >= submitted.Count, TimeSpan.FromSeconds(30));
         // Measure 2 starts from an empty queue: an enqueue that timed out on the client may have committed all
         // the same, and a job of measure 1 still queued or running would be counted as measure 2's.
-        await WaitUntilIdleAsync(storage, TimeSpan.FromSeconds(60));
+        await WaitForAsync(storage, s => s is { Enqueued: 0, Processing: 0 }, TimeSpan.FromSeconds(60));
 
         // Measure 2: the same backlog of no-op jobs, enqueued by as many parallel clients as Platform gets.
         var succeededBefore = storage.GetMonitoringApi().GetStatistics().Succeeded;
@@ -73,11 +79,12 @@ public sealed class HangfireComparison(BenchmarkServers servers)
             while (Interlocked.Decrement(ref remaining) >= 0)
             {
                 var ticket = Interlocked.Increment(ref tickets);
-                client.Enqueue(() => ShellJob.RunAsync(ticket, "true"));
+                client.Enqueue(() => ShellJob.Run(ticket, "true"));
             }
         })));
         var acceptedIn = DateTimeOffset.UtcNow - started;
-        var (succeeded, failed) = await WaitForSucceededAsync(storage, succeededBefore + throughputTasks, timeout);
+        var end = await WaitForAsync(storage, s => s.Succeeded >= succeededBefore + throughputTasks, timeout);
+        var (succeeded, failed) = (end.Succeeded, end.Failed);
         await Task.Delay(IdleCost.StatisticsLag); // until every backend has published its counts
         var transactions = await servers.TransactionsSoFarAsync() - transactionsBefore;
         var throughput = new ThroughputResult(throughputTasks, (succeeded - succeededBefore) / (ShellJob.LastEnd - started).TotalSeconds,
@@ -89,24 +96,14 @@ public sealed class HangfireComparison(BenchmarkServers servers)
         return new HangfireResult(setting, dispatch, throughput, idle, idleCost.DescribeSources(4));
     }
 
-    private static async Task WaitUntilIdleAsync(JobStorage storage, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var statistics = storage.GetMonitoringApi().GetStatistics();
-            if (statistics.Enqueued == 0 && statistics.Processing == 0) return;
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<(long Succeeded, long Failed)> WaitForSucceededAsync(JobStorage storage, long expected, TimeSpan timeout)
+    /// <summary>Polls Hangfire's statistics until <paramref name="done"/> holds or the timeout passes; returns the last ones read.</summary>
+    private static async Task<StatisticsDto> WaitForAsync(JobStorage storage, Func<StatisticsDto, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var statistics = storage.GetMonitoringApi().GetStatistics();
-            if (statistics.Succeeded >= expected || DateTime.UtcNow > deadline) return (statistics.Succeeded, statistics.Failed);
+            if (done(statistics) || DateTime.UtcNow > deadline) return statistics;
             await Task.Delay(100);
         }
     }

@@ -5,7 +5,7 @@ namespace Platform.Benchmarks.Hangfire;
 
 /// <summary>
 /// The Hangfire job: runs a command the way Platform's unsandboxed executor does (<c>/bin/sh -c command</c>,
-/// output read line by line, the exit code checked), and keeps the first line and the end time where the
+/// output read, the exit code checked), and keeps the first line and the end time where the
 /// benchmark can read them. A static method, so that Hangfire needs no job activator.
 /// </summary>
 public static class ShellJob
@@ -21,21 +21,20 @@ public static class ShellJob
         Interlocked.Exchange(ref _lastEndTicks, 0);
     }
 
-    public static async Task RunAsync(int ticket, string command)
+    /// <summary>
+    /// Synchronous, as a Hangfire job naturally is: Hangfire runs each job on a dedicated worker thread, and an
+    /// async job blocks that thread while its continuations wait for the thread pool. With 32 workers and the
+    /// benchmark's own synchronous enqueues that starved the pool: in one full run the machine sat idle for a
+    /// minute while the process added a thread a second and enqueues timed out (docs/benchmarks.md). stderr is
+    /// not read (it would need a second reader); the commands measured print nothing there.
+    /// </summary>
+    public static void Run(int ticket, string command)
     {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", command },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", command }, RedirectStandardOutput = true, UseShellExecute = false };
         using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        var first = await process.StandardOutput.ReadLineAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await errors;
-        await process.WaitForExitAsync();
+        var first = process.StandardOutput.ReadLine();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
         if (first is not null) FirstLines[ticket] = first;
         var ended = DateTimeOffset.UtcNow.UtcTicks;
         long seen;

@@ -63,21 +63,52 @@ public sealed class BenchmarkServers : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>
+    /// Drops Platform's store once its services are stopped, and flushes what the drop and the bulk work before it
+    /// left to write. A statement of a stopped service may still be running on the server; it would hold the drop
+    /// and load the next system's run, so the services' sessions are ended first (this process's own, named
+    /// "benchmark", stay; an autovacuum worker, which this role may not signal, gives way to the drop by itself).
+    /// </summary>
+    public async Task DropPlatformStoreAsync()
+    {
+        await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres");
+        await EndSessionsAsync(admin, exceptApplication: "benchmark");
+        await using var database = NpgsqlDataSource.Create(ConnectionString(1));
+        await using (var drop = database.CreateCommand("drop schema if exists platform cascade"))
+        {
+            drop.CommandTimeout = 300;
+            await drop.ExecuteNonQueryAsync();
+        }
+        // The seeding and the pruning wrote gigabytes of WAL, and the server went on writing checkpoints for
+        // minutes after (into the first peer's run); one checkpoint now, waited for, flushes what is left.
+        await using var checkpoint = database.CreateCommand("checkpoint");
+        checkpoint.CommandTimeout = 300;
+        await checkpoint.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         using (var rabbit = Management()) await rabbit.DeleteAsync($"api/vhosts/{Name}");
         await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres");
         // Not WITH (FORCE): that refuses when an autovacuum worker is in the database, which this role may not
         // signal. The run's own sessions are ended instead, and DROP DATABASE stops autovacuum itself.
-        await using (var end = admin.CreateCommand(
-                         "select pg_terminate_backend(pid, 5000) from pg_stat_activity where datname = $1 and backend_type = 'client backend' and usename = current_user"))
-        {
-            end.Parameters.Add(new NpgsqlParameter { Value = Name });
-            await end.ExecuteNonQueryAsync();
-        }
+        await EndSessionsAsync(admin, exceptApplication: null);
         // A statement of its own: DROP DATABASE may not run in the implicit transaction of a batch.
         await using var drop = admin.CreateCommand($"drop database if exists {Name}");
         await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Ends this role's client sessions in the run's database (waiting up to 5 s for each), but those of <paramref name="exceptApplication"/>.</summary>
+    private async Task EndSessionsAsync(NpgsqlDataSource admin, string? exceptApplication)
+    {
+        await using var end = admin.CreateCommand(
+            """
+            select pg_terminate_backend(pid, 5000) from pg_stat_activity
+            where datname = $1 and backend_type = 'client backend' and usename = current_user and application_name is distinct from $2
+            """);
+        end.Parameters.Add(new NpgsqlParameter { Value = Name });
+        end.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = exceptApplication });
+        await end.ExecuteNonQueryAsync();
     }
 
     private static HttpClient Management()
