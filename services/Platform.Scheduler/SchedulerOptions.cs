@@ -27,6 +27,21 @@ public sealed class SchedulerOptions
     [Range(1, 500)]
     public int FiringBatchSize { get; set; } = 25;
 
+    /// <summary>
+    /// How long before its time an occurrence of an Always job is fired: its records and its task written, so
+    /// that at the time itself only the RunTask is left to publish (Quartz's fire-ahead window, for the same
+    /// reason: the transaction, not the publish, is most of a firing's cost, and a burst of occurrences due in
+    /// one second queued behind each other's transactions). The RunTask is still published at the occurrence's
+    /// time, never before; the task's record shows up, PENDING, this much earlier, and a job suspended or
+    /// deleted within this window before an occurrence still runs it. Forbid and Replace jobs decide on the
+    /// job's running tasks and fire at the time itself. 0 turns it off. Keep it well under the executors'
+    /// <c>RedispatchAfter</c>, which would otherwise publish such a task early.
+    /// </summary>
+    [Range(0, 5000)]
+    public int FireAheadMilliseconds { get; set; } = 1000;
+
+    public TimeSpan FireAhead => TimeSpan.FromMilliseconds(FireAheadMilliseconds);
+
     /// <summary>At most this many missed occurrences of one schedule are recorded one by one after an outage.</summary>
     [Range(1, 10_000)]
     public int MaxMissedRecorded { get; set; } = 100;

@@ -27,6 +27,18 @@ internal sealed class SchedulerTelemetry(IMeterFactory meters)
         return activity;
     }
 
+    /// <summary>
+    /// The RunTask of an occurrence fired ahead of its time goes out at that time, after the "job fire" span
+    /// has ended: it is published under a child of that span, so that the task still continues the firing's trace.
+    /// </summary>
+    public static Activity? StartPublishing(ActivityContext firing, Guid taskId)
+    {
+        Activity.Current = null;
+        var activity = Source.StartActivity("job publish", ActivityKind.Internal, firing);
+        activity?.SetTag(TelemetryTags.TaskId, taskId.ToString());
+        return activity;
+    }
+
     public void Fired(string job, TimeSpan lateness) =>
         _lateness.Record(lateness.TotalSeconds, new KeyValuePair<string, object?>(TelemetryTags.JobName, job));
 }

@@ -50,6 +50,43 @@ public sealed class FiringTests(PlatformFixture platform, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task An_Always_occurrence_is_written_ahead_of_its_time_and_its_task_starts_no_earlier()
+    {
+        // The Schedulers fire an Always job's occurrence Scheduler:FireAheadMilliseconds (1 s here, the default)
+        // before its time; the RunTask, and so the task's process, must still wait for the time itself.
+        var app = await platform.RegisterAppAsync();
+        var job = await platform.CreateJobAsync(app, command: "date +%s%N");
+        try
+        {
+            await platform.AddScheduleAsync(job, "*/2 * * * * *");
+            await platform.EventuallyAsync(() => platform.OccurrencesAsync(job, "fired"), o => o.Count >= 4, Patience, "4 fired occurrences");
+            await platform.SuspendAsync(job);
+            var tasks = await platform.EventuallyAsync(() => platform.JobTasksAsync(job),
+                t => t.All(task => task.State() is "SUCCEEDED" or "FAILED"), Patience, "every task ending");
+
+            // Written ahead (on a busy machine not every one need have been).
+            var fired = await platform.OccurrencesAsync(job, "fired");
+            Assert.Contains(fired, o => o.Time("recorded_at") < o.Time("occurrence_at"));
+            Assert.Equal(fired.Count, tasks.Count);
+            foreach (var task in tasks)
+            {
+                var occurrence = task.OccurrenceAt()!.Value;
+                var guid = task["guid"]!.GetValue<Guid>();
+                var line = (await platform.GetLogsAsync(guid)).First()!["line"]!.GetValue<string>();
+                var started = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(line) / 1_000_000);
+                Assert.True(started >= occurrence, $"task {guid} started at {started:O}, before its occurrence at {occurrence:O}");
+                // Created as of its occurrence when fired ahead, later when the Scheduler was late; never before it.
+                Assert.True(task.Time("created_at") >= occurrence, $"task {guid} created at {task.Time("created_at"):O}, before its occurrence");
+            }
+            ReportLateness("fired ahead (negative: recorded before the occurrence), 2 s schedule", fired);
+        }
+        finally
+        {
+            await platform.DeleteJobAsync(job);
+        }
+    }
+
+    [Fact]
     public async Task Many_schedules_due_in_the_same_second_fire_together_and_each_occurrence_exactly_once_on_two_schedulers()
     {
         // Thirty Always jobs due at the same instants: each Scheduler fires them in batches (one transaction
@@ -263,6 +300,7 @@ public sealed class FiringTests(PlatformFixture platform, ITestOutputHelper outp
     /// <summary>Lateness of firing: occurrence time to the moment the Scheduler recorded it, just before publishing RunTask.</summary>
     private void ReportLateness(string what, IReadOnlyList<JsonNode> fired)
     {
+        // From the occurrence's time to its records' commit: negative for an Always job's, fired ahead of its time.
         var lateness = fired.Select(o => (o.Time("recorded_at") - o.Time("occurrence_at")).TotalMilliseconds).Order().ToList();
         double Percentile(double p) => lateness[(int)Math.Ceiling(p * lateness.Count) - 1];
         output.WriteLine($"lateness ({what}, n={lateness.Count}): p50 {Percentile(0.5):0.0} ms, p99 {Percentile(0.99):0.0} ms, max {lateness[^1]:0.0} ms");

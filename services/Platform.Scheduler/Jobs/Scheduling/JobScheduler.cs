@@ -5,8 +5,9 @@ using Platform.TaskStore.Jobs;
 namespace Platform.Scheduler.Jobs.Scheduling;
 
 /// <summary>
-/// The scheduling loop: holds every active schedule in memory, sleeps until the earliest is due (or a
-/// change is notified, or the periodic reload is due), then hands the due ones to
+/// The scheduling loop: holds every active schedule in memory, sleeps until the earliest is due (an Always
+/// job's <see cref="SchedulerOptions.FireAhead"/> before its time), or a change is notified, or the periodic
+/// reload is due, then hands the due ones to
 /// <see cref="OccurrenceFirer"/>. PostgreSQL sees a read of the changed job's rows per change, a full
 /// reload per <see cref="SchedulerOptions.ReloadSeconds"/>, and the statements of each firing; nothing in between.
 /// </summary>
@@ -19,6 +20,13 @@ internal sealed class JobScheduler(
     IOptions<SchedulerOptions> options,
     ILogger<JobScheduler> logger) : BackgroundService
 {
+    /// <summary>Stops the loop, then waits for the RunTasks of occurrences fired ahead to be published at their time (at most FireAhead).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await firer.PublishedAheadAsync().WaitAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var settings = options.Value;
@@ -57,7 +65,7 @@ internal sealed class JobScheduler(
                     }
                 }
 
-                var due = schedules.Where(s => s.NextDue <= now).OrderBy(s => s.Schedule.Id).ToList();
+                var due = schedules.Where(s => s.FireAt(settings.FireAhead) <= now).OrderBy(s => s.Schedule.Id).ToList();
                 if (due.Count > 0)
                 {
                     var firingStarted = clock.GetUtcNow();
@@ -67,7 +75,7 @@ internal sealed class JobScheduler(
                     continue;
                 }
 
-                var wake = schedules.Select(s => s.NextDue).Where(d => d is not null).Append(nextReload).Min()!.Value;
+                var wake = schedules.Select(s => s.FireAt(settings.FireAhead)).Where(d => d is not null).Append(nextReload).Min()!.Value;
                 var wait = wake - now;
                 if (wait > TimeSpan.Zero) reloadRequested = await reload.WaitAsync(wait, ct);
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -33,11 +34,13 @@ internal sealed class OccurrenceFirer(
     IOptions<UnfinishedTaskLimitOptions> limits,
     ILogger<OccurrenceFirer> logger)
 {
+    private readonly PendingTasks _ahead = new();
+
     public async Task HandleAsync(DueSchedule due, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var job = due.Job;
-        if (Plan(due, now) is not { Handled: { } handled } plan) return;
+        if (Plan(due, due.PlanAt(now)) is not { Handled: { } handled } plan) return;
 
         using var activity = SchedulerTelemetry.StartFiring(job.Name, job.App, due.Schedule.Id, handled);
         try
@@ -49,7 +52,7 @@ internal sealed class OccurrenceFirer(
             else if (firing is not null)
             {
                 activity?.SetTag(TelemetryTags.TaskId, firing.Task.TaskId.ToString());
-                await PublishAsync(firing, ct);
+                if (!PublishedAhead(firing, activity?.Context)) await PublishAsync(firing, ct);
             }
         }
         catch (Exception ex) when (IsAlreadyHandled(ex))
@@ -80,7 +83,7 @@ internal sealed class OccurrenceFirer(
             return;
         }
         var now = clock.GetUtcNow();
-        var plans = batch.Select(due => (Due: due, Plan: Plan(due, now))).Where(p => p.Plan.Handled is not null).ToList();
+        var plans = batch.Select(due => (Due: due, Plan: Plan(due, due.PlanAt(now)))).Where(p => p.Plan.Handled is not null).ToList();
         if (plans.Count == 0) return;
 
         List<Firing> fired;
@@ -100,8 +103,50 @@ internal sealed class OccurrenceFirer(
             return;
         }
         foreach (var (due, plan) in plans) due.HandledUpTo(plan.Handled!.Value);
-        await Task.WhenAll(fired.Select(firing => PublishInOwnTraceAsync(firing, ct)));
+        await Task.WhenAll(fired.Where(firing => !PublishedAhead(firing, parent: null)).Select(firing => PublishInOwnTraceAsync(firing, ct)));
     }
+
+    /// <summary>
+    /// Whether <paramref name="firing"/> was fired ahead of its occurrence: its RunTask is then published at the
+    /// occurrence's time, in the background, so that the loop goes on meanwhile (the Scheduler's stop waits for
+    /// it, <see cref="PublishedAheadAsync"/>). A publish that fails leaves the task PENDING, and the executors'
+    /// redispatch publishes it again, as after a crash between commit and publish.
+    /// </summary>
+    private bool PublishedAhead(Firing firing, ActivityContext? parent)
+    {
+        var wait = firing.OccurrenceAt - clock.GetUtcNow();
+        if (wait <= TimeSpan.Zero) return false;
+        _ahead.Add(PublishAtAsync(firing, wait, parent));
+        return true;
+    }
+
+    private async Task PublishAtAsync(Firing firing, TimeSpan wait, ActivityContext? parent)
+    {
+        // Not cancelled by the Scheduler's stop: the wait is at most FireAhead, and the stop waits for it.
+        await Task.Delay(wait, clock);
+        try
+        {
+            if (parent is { } firingContext)
+            {
+                // The firing's own trace, as when it is published at once.
+                using var activity = SchedulerTelemetry.StartPublishing(firingContext, firing.Task.TaskId);
+                await PublishAsync(firing, CancellationToken.None);
+            }
+            else await PublishInOwnTraceAsync(firing, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Publishing the RunTask of task {TaskId} (job {Job}, fired ahead of {OccurrenceAt:O}) failed; the executors' redispatch publishes it later",
+                firing.Task.TaskId, firing.Job, firing.OccurrenceAt);
+        }
+    }
+
+    /// <summary>Completes once every RunTask of an occurrence fired ahead so far is published (or failed to be).</summary>
+    public Task PublishedAheadAsync() => _ahead.AllAsync();
+
+    // A task fired ahead of its occurrence is created as of the occurrence, when its RunTask goes out: a job
+    // due at midnight makes a task of the new day, not of a second before it.
+    private static DateTimeOffset CreatedAt(DateTimeOffset occurrence, DateTimeOffset now) => occurrence > now ? occurrence : now;
 
     private OccurrencePlan Plan(DueSchedule due, DateTimeOffset now) =>
         OccurrencePlanner.Plan(due.Cron, due.Since, now,
@@ -140,7 +185,7 @@ internal sealed class OccurrenceFirer(
             {
                 var app = apps.GetValueOrDefault(due.Job.App);
                 var counts = app is null ? UnfinishedTaskCounts.None : new UnfinishedTaskCounts(ofApps[app.Name], ofSpaces[app.Space]);
-                decision = FiringDecision.Decide(due.Job, due.Schedule.Id, at, app, [], counts, limits.Value, next[due.Job.App]++, now);
+                decision = FiringDecision.Decide(due.Job, due.Schedule.Id, at, app, [], counts, limits.Value, next[due.Job.App]++, CreatedAt(at, now));
                 if (decision is FiringDecision.Fire && app is not null)
                 {
                     ofApps[app.Name]++;
@@ -189,7 +234,7 @@ internal sealed class OccurrenceFirer(
             IReadOnlyList<Guid> unfinished = looksAtRunning ? await JobTasks.UnfinishedAsync(session, job.Name, ct) : [];
             var app = await session.LoadAsync<App>(job.App, ct);
             var counts = app is null ? UnfinishedTaskCounts.None : await UnfinishedTaskCounts.OfAsync(session, app, ct);
-            decision = FiringDecision.Decide(job, due.Schedule.Id, at, app, unfinished, counts, limits.Value, sequenceId!.Value, now);
+            decision = FiringDecision.Decide(job, due.Schedule.Id, at, app, unfinished, counts, limits.Value, sequenceId!.Value, CreatedAt(at, now));
         }
         var firing = Stage(session, due, plan, decision);
         await guarded.CommitAsync(ct);
