@@ -25,6 +25,9 @@ public static class BusRegistration
         builder.Services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"], timeout: TimeSpan.FromSeconds(2));
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit 8.5 reports usage to its vendor over the internet by default; a platform's services
+            // send nothing outside the installation (found in the Scheduler's log: the lookup failed on a closed network).
+            bus.DisableUsageTelemetry();
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, includeNamespace: false));
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
                 ErrorQueueCounter.AddTo(endpoint, context.GetRequiredService<ErrorQueueCounter>(),

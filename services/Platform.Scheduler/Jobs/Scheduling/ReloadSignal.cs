@@ -26,6 +26,9 @@ internal sealed class ReloadSignal
         Wake();
     }
 
+    /// <summary>Wakes the loop without asking for a reload (a full reload read in the background is ready).</summary>
+    public void Nudge() => Wake();
+
     private void Wake()
     {
         try
