@@ -31,8 +31,8 @@ public sealed record BenchmarkOptions(
     /// beyond saturation every second offered is a backlog of seconds to drain, and at 200/s a 15-s window
     /// kept the run waiting 90 s for the processes of tasks that only showed what a shorter window shows.
     /// </summary>
-    public TimeSpan DispatchSeriesDuration { get; init; }
-    public TimeSpan DispatchSeriesWarmUp { get; init; }
+    public TimeSpan DispatchSeriesDuration { get; init; } = TimeSpan.FromSeconds(6);
+    public TimeSpan DispatchSeriesWarmUp { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Schedules that do not fire during the run, added beside <see cref="Schedules"/> for the larger lateness row.</summary>
     public int IdleSchedules { get; init; }
@@ -56,8 +56,8 @@ public sealed record BenchmarkOptions(
         // --only=platform|hangfire|quartz|scaling|... runs one part, for development; the page is then not written.
         var only = args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..];
         options = quick
-            ? options with { WarmUpTasks = 100, WarmUpRounds = 2, DispatchRates = [50, 100], DispatchSeriesDuration = TimeSpan.FromSeconds(6), DispatchSeriesWarmUp = TimeSpan.FromSeconds(1), IdleSchedules = 900, ReadPathEventsLarge = 300_000, LargeSeedingBudget = TimeSpan.FromSeconds(60), RetentionTasksLarge = 20_000 }
-            : options with { DispatchRates = [50, 100, 200], DispatchSeriesDuration = TimeSpan.FromSeconds(6), DispatchSeriesWarmUp = TimeSpan.FromSeconds(2), IdleSchedules = 9_000, ReadPathEventsLarge = 10_000_000, LargeSeedingBudget = TimeSpan.FromSeconds(300), RetentionTasksLarge = 1_000_000 };
+            ? options with { WarmUpTasks = 100, WarmUpRounds = 2, DispatchRates = [50, 100], DispatchSeriesWarmUp = TimeSpan.FromSeconds(1), IdleSchedules = 900, ReadPathEventsLarge = 300_000, LargeSeedingBudget = TimeSpan.FromSeconds(60), RetentionTasksLarge = 20_000 }
+            : options with { DispatchRates = [50, 100, 200], IdleSchedules = 9_000, ReadPathEventsLarge = 10_000_000, LargeSeedingBudget = TimeSpan.FromSeconds(300), RetentionTasksLarge = 1_000_000 };
         return options with { Only = only, WriteDocs = only is null && (options.WriteDocs && !args.Contains("--no-docs") || args.Contains("--docs")) };
     }
 }

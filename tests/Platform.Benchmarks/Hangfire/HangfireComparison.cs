@@ -36,13 +36,13 @@ public sealed class HangfireComparison(BenchmarkServers servers)
     public async Task<HangfireResult> MeasureAsync(string setting, PostgreSqlStorageOptions options,
         double perSecond, TimeSpan duration, TimeSpan warmUp, int throughputTasks, TimeSpan timeout)
     {
-        // As many connections as Platform's five processes have together (5 × 15): with fewer, its workers'
-        // polling held the pool and enqueues timed out waiting for a connection.
         // The benchmark enqueues through Hangfire's client API, which is synchronous, on pool threads (up to
         // ClientConcurrency at once); the pool starts with a thread per core and adds about one a second, so it
         // gets enough to begin with: the harness's blocking must not be what Hangfire is measured by.
         ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
         ThreadPool.SetMinThreads(Math.Max(minWorkers, Throughput.ClientConcurrency + 8), minIo);
+        // As many connections as Platform's five processes have together (5 × 15): with fewer, its workers'
+        // polling held the pool and enqueues timed out waiting for a connection.
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(servers.ConnectionString(PlatformServices.ConnectionsInAll), options), options);
         var client = new BackgroundJobClient(storage);
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = Workers, ServerName = $"bench-{setting}" }, storage);
