@@ -22,7 +22,7 @@ internal sealed class ExecutorTelemetry
     private readonly Counter<long> _sandboxResources;
 
     /// <summary>Values of <c>platform.sandbox.resource</c>.</summary>
-    public const string Cgroup = "cgroup", NetworkNamespace = "network_namespace";
+    public const string Cgroup = "cgroup", NetworkNamespace = "network_namespace", SandboxProcess = "sandbox";
 
     /// <summary>Values of <c>platform.sandbox.resource.origin</c>: served a task before, made ahead of demand, or made for this task.</summary>
     public const string Reused = "reused", Prepared = "prepared", New = "new";

@@ -40,17 +40,16 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger) 
     public async Task<ProcessOutcome> RunAsync(ClaimedTask task, TaskOutput output, TaskTermination termination)
     {
         using var prepared = await sandbox.PrepareAsync(task, termination.Requested);
-        using var process = new Process { StartInfo = prepared.StartInfo };
+        var process = prepared.Process;
         try
         {
-            process.Start();
+            prepared.Run(task);
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             return new ProcessOutcome(null, $"the process could not start: {ex.Message}");
         }
         Activity.Current?.SetTag("process.pid", process.Id);
-        process.StandardInput.Close();
         var pumps = Task.WhenAll(
             output.PumpAsync(process.StandardOutput, LogStream.Stdout),
             output.PumpAsync(process.StandardError, LogStream.Stderr));
@@ -105,7 +104,7 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger) 
 
     private async Task EndTreeAsync(Process process, SandboxedProcess prepared, TimeSpan grace, ClaimedTask task)
     {
-        prepared.Signal(process, Signals.Term);
+        prepared.Signal(Signals.Term);
         using var graceOver = new CancellationTokenSource(grace);
         try
         {
@@ -114,7 +113,7 @@ internal sealed class TaskProcess(Sandbox sandbox, ILogger<TaskProcess> logger) 
         catch (OperationCanceledException)
         {
             logger.LogInformation("Task {TaskId} still running {Grace} after SIGTERM; sending SIGKILL", task.TaskId, grace);
-            prepared.Signal(process, Signals.Kill);
+            prepared.Signal(Signals.Kill);
             await process.WaitForExitAsync(CancellationToken.None);
         }
     }

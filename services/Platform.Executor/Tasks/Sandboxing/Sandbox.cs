@@ -1,50 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Platform.Executor.Tasks.Running;
+using Platform.Executor.Telemetry;
 using Platform.TaskStore.Apps;
 
 namespace Platform.Executor.Tasks.Sandboxing;
-
-/// <summary>A task's process, ready to start, with the means to signal its whole tree.</summary>
-internal sealed class SandboxedProcess(
-    ProcessStartInfo start, TaskCgroup? cgroup, TaskCgroups? cgroups, TaskNetwork? network, string? hostScratch, int? pidsLimit) : IDisposable
-{
-    public ProcessStartInfo StartInfo { get; } = start;
-
-    /// <summary>The process limit in force, or null where the host has no pids controller (or the task runs unsandboxed).</summary>
-    public int? PidsLimit => cgroup?.PidsPath is null ? null : pidsLimit;
-
-    /// <summary>
-    /// SIGTERM reaches every process of the task but the sandbox's monitor (killing the monitor first would
-    /// SIGKILL the tree at once, skipping the grace period); SIGKILL reaches all.
-    /// </summary>
-    public void Signal(Process process, int signal)
-    {
-        if (cgroup is not null) cgroup.Signal(signal, except: signal == Signals.Term ? process.Id : null);
-        else Signals.Send(-process.Id, signal); // the process group that setsid made
-    }
-
-    public bool OomKilled() => cgroup?.OomKilled() ?? false;
-
-    public bool PidsLimitReached() => cgroup?.PidsLimitReached() ?? false;
-
-    /// <summary>
-    /// Hands the network namespace and the cgroups back once every process of the task is gone (only then
-    /// may they serve another task), in the background: the task's end is recorded meanwhile.
-    /// </summary>
-    public void Dispose()
-    {
-        if (hostScratch is not null && Directory.Exists(hostScratch)) Directory.Delete(hostScratch, recursive: true);
-        if (cgroup is not null && cgroups is not null) _ = ReleaseAsync(cgroup, cgroups);
-    }
-
-    private async Task ReleaseAsync(TaskCgroup taskCgroup, TaskCgroups pool)
-    {
-        var gone = await taskCgroup.EmptiedAsync();
-        network?.TaskEnded(gone);
-        pool.Return(taskCgroup, gone);
-    }
-}
 
 /// <summary>
 /// Isolates each task as a container platform does, layer by layer (ARCHITECTURE.md, "Threat model"):
@@ -64,7 +24,8 @@ internal sealed class SandboxedProcess(
 /// executor unless <see cref="SandboxOptions.AllowWeakerIsolation"/> says otherwise.
 /// </summary>
 internal sealed class Sandbox(
-    IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, TaskCgroups cgroups, ILogger<Sandbox> logger)
+    IOptions<SandboxOptions> options, IOptions<ExecutorOptions> executor, TaskNetworks networks, TaskCgroups cgroups, ExecutorTelemetry telemetry,
+    ILogger<Sandbox> logger) : IDisposable
 {
     public const string Scratch = "/home/task";
     private static readonly HashSet<string> NotFromHost = ["tmp", "home", "proc", "dev", "sys"];
@@ -76,6 +37,11 @@ internal sealed class Sandbox(
     private string? _resolvConf;
     private string _shellLauncher = "";
     private string? _launcher;
+    private string? _taskStarter;
+    private ReadySandboxes? _ready;
+
+    /// <summary>Where the launcher is bound in each sandbox, to be its first program (<c>--run-task</c>).</summary>
+    private const string TaskStarter = "/.platform-task-start";
 
     public bool Enabled { get; private set; }
 
@@ -113,13 +79,15 @@ internal sealed class Sandbox(
             logger.LogWarning("WEAKER ISOLATION: tasks run without {Layer} ({Problem}), as Executor:Sandbox:AllowWeakerIsolation allows", layer, why);
 
         Enabled = true;
+        var ahead = _launcher is null ? 0 : options.Value.PreparedSandboxes;
+        _ready = new ReadySandboxes(ahead, StartAheadAsync, logger);
         logger.LogInformation(
             "Sandbox: bubblewrap (PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
-            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; started by {Launcher}",
+            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; started by {Launcher}, {Ahead} ahead of demand",
             Scratch, _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}) in a user namespace" : "root without capabilities",
             _seccomp is null ? "off" : "on", _networks ? "per task (slirp4netns + nftables)" : "shared with the host",
             _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory,
-            _launcher ?? "sh, nsenter and setpriv");
+            _launcher ?? "sh, nsenter and setpriv", ahead);
     }
 
     /// <summary>The layers beyond bubblewrap and the memory cgroup, each tried for real; returns the ones this host lacks.</summary>
@@ -164,26 +132,93 @@ internal sealed class Sandbox(
         return missing;
     }
 
-    /// <summary>The launcher's path when it is there and starts a trial sandbox; otherwise null, and a warning says why.</summary>
+    /// <summary>
+    /// The launcher's path when it is there and starts a trial sandbox whose first program is the launcher
+    /// again (<c>--run-task</c>, from a copy in the work directory, which the task user can reach where the
+    /// executor's own directory may not be); otherwise null, and a warning says why.
+    /// </summary>
     private string? ProbeLauncher()
     {
         var configured = options.Value.Launcher;
         if (configured.Length == 0) return null;
         var path = Path.Combine(AppContext.BaseDirectory, configured);
         string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
-        problem ??= Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher", userNamespace: _user is not null);
+        if (problem is null)
+        {
+            _taskStarter = Path.Combine(executor.Value.WorkDirectory, "task-start");
+            // Copied and renamed: another executor on the host may be running the copy there (a write would fail with ETXTBSY).
+            var copy = $"{_taskStarter}.{Environment.ProcessId}";
+            File.Copy(path, copy, overwrite: true); // with the built file's mode, 0755
+            File.Move(copy, _taskStarter, overwrite: true);
+            problem = Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher", userNamespace: _user is not null,
+                program: ["--ro-bind", _taskStarter, TaskStarter, "--", TaskStarter, "--run-task"]);
+        }
         if (problem is null) return path;
+        _taskStarter = null;
         logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
         return null;
     }
 
+    /// <summary>
+    /// A sandbox for the task with its limits in place, not yet running it (<see cref="SandboxedProcess.Run"/>):
+    /// one started ahead of demand when one fits, otherwise one made now.
+    /// </summary>
     public async Task<SandboxedProcess> PrepareAsync(ClaimedTask task, CancellationToken ct)
     {
         if (!Enabled) return PrepareUnsandboxed(task);
 
         var policy = task.Network ?? AppNetwork.Default;
         var pidsLimit = task.PidsLimit ?? options.Value.DefaultPidsLimit;
-        var cgroup = cgroups.Take(task.MemoryInMb * 1024L * 1024L, pidsLimit, task.MemoryInMb);
+        if (policy.Egress == AppNetwork.Open && _ready!.TryTake(task.DiskInMb) is { } ready)
+        {
+            if (Fits(ready, task, pidsLimit))
+            {
+                telemetry.SandboxResourceTaken(ExecutorTelemetry.SandboxProcess, ExecutorTelemetry.Prepared);
+                return ready;
+            }
+            ready.Dispose();
+        }
+        telemetry.SandboxResourceTaken(ExecutorTelemetry.SandboxProcess, ExecutorTelemetry.New);
+        return await MakeAsync(task.MemoryInMb, pidsLimit, task.DiskInMb, policy, ct);
+    }
+
+    /// <summary>Whether a sandbox started ahead may serve the task; if so, the task's limits are now in its cgroups.</summary>
+    private bool Fits(SandboxedProcess ready, ClaimedTask task, int pidsLimit)
+    {
+        // The host may have gained or lost an address since its namespace's deny list was written.
+        if (ready.Network is { } network && !networks.StillCurrent(network)) return false;
+        try
+        {
+            ready.Limit(task, pidsLimit);
+            return true;
+        }
+        catch (IOException ex)
+        {
+            logger.LogDebug(ex, "A sandbox started ahead could not take task {TaskId}'s limits; starting one for it", task.TaskId);
+            return false;
+        }
+    }
+
+    /// <summary>A sandbox for the next task with open egress, started now; it waits for the task on stdin.</summary>
+    private async Task<SandboxedProcess> StartAheadAsync(int diskInMb, CancellationToken ct)
+    {
+        // Placeholder limits, enough for the sandbox's own start: the task's are written when it is taken.
+        var sandbox = await MakeAsync(memoryInMb: 64, options.Value.DefaultPidsLimit, diskInMb, AppNetwork.Default, ct);
+        try
+        {
+            sandbox.StartAhead();
+            return sandbox;
+        }
+        catch
+        {
+            sandbox.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<SandboxedProcess> MakeAsync(int memoryInMb, int pidsLimit, int diskInMb, AppNetwork policy, CancellationToken ct)
+    {
+        var cgroup = cgroups.Take(memoryInMb * 1024L * 1024L, pidsLimit, memoryInMb);
         TaskNetwork? network = null;
         try
         {
@@ -196,9 +231,9 @@ internal sealed class Sandbox(
         }
 
         var start = _launcher is { } launcher ? Launch(launcher, cgroup, network) : LaunchThroughShell(cgroup, network);
-        foreach (var argument in BubblewrapArguments(task, policy)) start.ArgumentList.Add(argument);
-        Configure(start, task, Scratch);
-        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit);
+        foreach (var argument in BubblewrapArguments(diskInMb, policy)) start.ArgumentList.Add(argument);
+        Configure(start);
+        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit, readsTask: _taskStarter is not null) { DiskInMb = diskInMb };
     }
 
     /// <summary>One process joins the cgroups and the network namespace, opens the seccomp program and becomes the task user, then runs bubblewrap.</summary>
@@ -239,7 +274,11 @@ internal sealed class Sandbox(
         "setpriv", $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
     ];
 
-    private IEnumerable<string> BubblewrapArguments(ClaimedTask task, AppNetwork policy)
+    /// <summary>
+    /// bubblewrap's arguments up to the task's first program: with the launcher, the launcher itself, bound
+    /// read-only, which reads the task from stdin; without it, <c>sh -c</c>, whose command is added when the task runs.
+    /// </summary>
+    private IEnumerable<string> BubblewrapArguments(int diskInMb, AppNetwork policy)
     {
         yield return options.Value.Bubblewrap;
         foreach (var argument in IsolationFlags()) yield return argument;
@@ -250,14 +289,17 @@ internal sealed class Sandbox(
             foreach (var argument in (string[])["--ro-bind", _resolvConf, "/etc/resolv.conf"]) yield return argument;
         foreach (var argument in (string[])[
                      "--ro-bind", "/sys", "/sys", "--dev", "/dev", "--proc", "/proc",
-                     "--size", (task.DiskInMb * 1024L * 1024L).ToString(), "--tmpfs", Scratch,
+                     "--size", (diskInMb * 1024L * 1024L).ToString(), "--tmpfs", Scratch,
                      "--dir", $"{Scratch}/tmp", "--symlink", $"{Scratch}/tmp", "/tmp", "--chdir", Scratch])
             yield return argument;
+        if (_taskStarter is not null) foreach (var argument in (string[])["--ro-bind", _taskStarter, TaskStarter]) yield return argument;
         // The root bubblewrap builds is a tmpfs of its own: read-only, so that the scratch directory is the one place a task writes.
         yield return "--remount-ro";
         yield return "/";
         if (_seccomp is not null) foreach (var argument in (string[])["--seccomp", "3"]) yield return argument;
-        foreach (var argument in (string[])["--", "/bin/sh", "-c", task.Command]) yield return argument;
+        yield return "--";
+        if (_taskStarter is not null) foreach (var argument in (string[])[TaskStarter, "--run-task"]) yield return argument;
+        else foreach (var argument in (string[])["/bin/sh", "-c"]) yield return argument;
     }
 
     /// <summary>In a user namespace of its own bubblewrap drops every capability by itself; as root it must be told to.</summary>
@@ -270,20 +312,19 @@ internal sealed class Sandbox(
         var scratch = Path.Combine(executor.Value.WorkDirectory, task.TaskId.ToString("N"));
         Directory.CreateDirectory(Path.Combine(scratch, "tmp"));
         // setsid: the task gets a process group of its own, so that termination reaches its children.
-        var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c", task.Command }, WorkingDirectory = scratch };
-        Configure(start, task, scratch);
-        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null);
+        var start = new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c" }, WorkingDirectory = scratch };
+        Configure(start);
+        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null, readsTask: false);
     }
 
-    private static void Configure(ProcessStartInfo start, ClaimedTask task, string scratch)
+    private static void Configure(ProcessStartInfo start)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;
         start.UseShellExecute = false;
-        // Only the task's own environment: never the executor's, which holds credentials.
+        // Nothing of the executor's environment, which holds credentials; the task's own is set when it runs.
         start.Environment.Clear();
-        foreach (var (name, value) in TaskEnvironment.For(task, scratch)) start.Environment[name] = value;
     }
 
     /// <summary>The configured host directories that exist, read-only (a symlink, as on merged-/usr systems, stays a symlink).</summary>
@@ -314,19 +355,23 @@ internal sealed class Sandbox(
         }
     }
 
-    /// <summary>Runs <c>/bin/true</c> in a minimal sandbox behind <paramref name="prefix"/>; returns why it failed, or null.</summary>
+    /// <summary>
+    /// Runs <paramref name="program"/> (by default <c>/bin/true</c>) in a minimal sandbox behind <paramref name="prefix"/>,
+    /// with stdin at its end; returns why it failed, or null.
+    /// </summary>
     // userNamespace: whether the trial runs as the task user, in a user namespace of its own, as tasks then do
     // (IsolationFlags). Root without a task user (in a container) gets none, and may not be allowed one.
-    private string? Trial(string[] prefix, string what, bool userNamespace)
+    private string? Trial(string[] prefix, string what, bool userNamespace, string[]? program = null)
     {
         string[] isolation = userNamespace ? ["--unshare-user", "--disable-userns"] : [];
         string[] command = [.. prefix, options.Value.Bubblewrap, "--unshare-pid", "--die-with-parent", .. isolation, .. _rootBinds, "--proc", "/proc", "--dev", "/dev",
-            "--size", "1048576", "--tmpfs", Scratch, "--", "/bin/true"];
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
+            "--size", "1048576", "--tmpfs", Scratch, .. program ?? ["--", "/bin/true"]];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
         foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         try
         {
             using var process = Process.Start(start)!;
+            process.StandardInput.Close();
             var error = process.StandardError.ReadToEnd();
             if (!process.WaitForExit(TimeSpan.FromSeconds(10))) return $"{what}: a trial run did not finish within 10 s";
             return process.ExitCode == 0 ? null : $"{what}: a trial run failed (exit {process.ExitCode}): {error.Trim()}";
@@ -336,4 +381,6 @@ internal sealed class Sandbox(
             return $"{what}: '{command[0]}' cannot be run: {ex.Message}";
         }
     }
+
+    public void Dispose() => _ready?.Dispose();
 }

@@ -64,6 +64,16 @@ public sealed class SandboxOptions
     public int PreparedNetworks { get; set; } = 4;
 
     /// <summary>
+    /// How many sandboxes are started ahead of demand, each waiting for one task (0: each task's sandbox is
+    /// started on its dispatch path). A sandbox's start (launcher, user namespace, bubblewrap's namespaces and
+    /// mounts) is most of what a sandboxed task's start costs beyond an unsandboxed one. A sandbox serves one
+    /// task and is never reused; only tasks with open egress and the disk size of the last such task are
+    /// served from these, and only with the launcher.
+    /// </summary>
+    [Range(0, 64)]
+    public int PreparedSandboxes { get; set; } = 2;
+
+    /// <summary>
     /// The host's top-level directories a task sees, read-only: the system's programs, libraries and
     /// configuration. Everything else (<c>/root</c>, <c>/var</c> with the databases' files and RabbitMQ's
     /// Erlang cookie, <c>/run</c> with their sockets, the platform's own checkout) is not there at all.

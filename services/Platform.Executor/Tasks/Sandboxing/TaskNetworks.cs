@@ -178,6 +178,12 @@ internal sealed class TaskNetworks(
         }
     }
 
+    /// <summary>
+    /// Whether a namespace taken a while ago (by a sandbox started ahead of demand) may still serve a task: its
+    /// slirp4netns is alive and its deny list covers the host's addresses as they are now.
+    /// </summary>
+    public bool StillCurrent(TaskNetwork network) => network.Serving && network.Rules == CurrentRules();
+
     private void Recycle(TaskNetwork network)
     {
         if (_stopping.IsCancellationRequested || !network.Serving || _ready.Count >= MostIdle || network.Rules != CurrentRules()) network.Dispose();

@@ -8,6 +8,15 @@
  *
  *   platform-sandbox-launch [--cgroup PROCS_FILE]... [--netns PATH] [--seccomp FILE]
  *                           [--user UID:GID] -- PROGRAM [ARGUMENT]...
+ *
+ * Inside the sandbox the same binary, bound read-only, is the task's first program:
+ *
+ *   platform-sandbox-launch --run-task
+ *
+ * reads the task from stdin (its command and then its environment's NAME=value entries, each ended by a NUL
+ * byte, up to end of file) and runs /bin/sh -c COMMAND with exactly that environment and stdin on /dev/null.
+ * So a sandbox can be made before its task is known (Sandbox.cs keeps a few ready), and the task's variables,
+ * its app's secrets among them, are never in the arguments or environment of the launcher or bubblewrap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,8 +104,55 @@ static void become(const char *user)
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("setting no_new_privs", NULL);
 }
 
+#define MOST_TASK_BYTES (16 * 1024 * 1024)
+
+static int run_task(void)
+{
+    size_t size = 0, capacity = 64 * 1024;
+    char *spec = malloc(capacity);
+    if (!spec) fail("reading the task", NULL);
+    for (;;)
+    {
+        if (size == capacity)
+        {
+            if (capacity >= MOST_TASK_BYTES)
+            {
+                errno = E2BIG;
+                fail("reading the task", NULL);
+            }
+            capacity *= 2;
+            if (!(spec = realloc(spec, capacity))) fail("reading the task", NULL);
+        }
+        ssize_t n = read(STDIN_FILENO, spec + size, capacity - size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("reading the task", NULL);
+        if (n == 0) break;
+        size += (size_t)n;
+    }
+    if (size == 0) return 0; /* a sandbox made ahead of demand, and given up unused */
+    if (spec[size - 1] != '\0')
+    {
+        errno = EINVAL;
+        fail("reading the task", "(not NUL-terminated)");
+    }
+    size_t entries = 0;
+    for (size_t at = 0; at < size; at++) entries += spec[at] == '\0';
+    char **environment = calloc(entries, sizeof *environment); /* entries - 1 variables and the terminating NULL */
+    if (!environment) fail("reading the task", NULL);
+    size_t variable = 0;
+    for (char *entry = spec + strlen(spec) + 1; entry < spec + size; entry += strlen(entry) + 1) environment[variable++] = entry;
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0) fail("opening /dev/null as stdin", NULL);
+    if (null != STDIN_FILENO) close(null);
+    char *arguments[] = { "/bin/sh", "-c", spec, NULL };
+    execve(arguments[0], arguments, environment);
+    fail("starting", arguments[0]);
+    return 127;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--run-task") == 0) return run_task();
     const char *netns = NULL, *seccomp = NULL, *user = NULL;
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i += 2)
