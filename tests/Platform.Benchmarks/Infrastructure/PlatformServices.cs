@@ -107,6 +107,32 @@ public sealed class PlatformServices : IAsyncDisposable
         return total;
     }
 
+    /// <summary>
+    /// The sandbox resources the executors have given to tasks so far, by resource and origin (e.g.
+    /// <c>sandbox/prepared</c>: started ahead of demand; <c>network_namespace/reused</c>), from their metrics.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> SandboxResourcesAsync()
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var taken = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var service in _services.Where(s => s.Name.StartsWith("executor", StringComparison.Ordinal)))
+        {
+            var metrics = await client.GetStringAsync(new Uri(service.Address, "/metrics"));
+            foreach (System.Text.RegularExpressions.Match series in System.Text.RegularExpressions.Regex.Matches(metrics,
+                         "^platform_sandbox_resources_total\\{[^}]*platform_sandbox_resource=\"([^\"]+)\"[^}]*platform_sandbox_resource_origin=\"([^\"]+)\"[^}]*\\} (\\d+)",
+                         System.Text.RegularExpressions.RegexOptions.Multiline))
+            {
+                var key = $"{series.Groups[1].Value}/{series.Groups[2].Value}";
+                taken[key] = taken.GetValueOrDefault(key) + long.Parse(series.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return taken;
+    }
+
+    /// <summary>What was taken between two readings of <see cref="SandboxResourcesAsync"/>, as "resource/origin n, ...".</summary>
+    public static string DescribeTaken(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after) =>
+        string.Join(", ", after.Select(kv => (kv.Key, Count: kv.Value - before.GetValueOrDefault(kv.Key))).Where(t => t.Count > 0).Select(t => $"{t.Key} {t.Count}"));
+
     /// <summary>Resident memory (VmRSS) of each service process, in MiB.</summary>
     public IReadOnlyList<(string Service, double MiB)> ResidentMemory() =>
         _services.Select(s => (s.Name, s.ResidentMiB())).ToList();

@@ -32,6 +32,9 @@ public sealed class Throughput(PlatformClient platform, BenchmarkServers servers
 
     public async Task<ThroughputResult> MeasureAsync(string app, int tasks, TimeSpan timeout)
     {
+        // The end is when the app has as many ended tasks as were sent: an app with tasks already would end it early.
+        if ((await platform.CountAsync(app)).Total is > 0 and var existing)
+            throw new InvalidOperationException($"Measure 2 needs an app without tasks; {app} has {existing}");
         var transactionsBefore = await servers.TransactionsSoFarAsync();
         var tablesBefore = await TableActivity.TakeAsync(platform.Database, "platform");
         var statements = await StatementProfile.StartAsync(servers);
