@@ -7,7 +7,9 @@
  * Every step happens before the task's first instruction, and any failure ends it before the task runs.
  *
  *   platform-sandbox-launch [--cgroup PROCS_FILE]... [--netns PATH] [--seccomp FILE]
- *                           [--user UID:GID] -- PROGRAM [ARGUMENT]...
+ *                           [--user UID:GID] [--new-session] -- PROGRAM [ARGUMENT]...
+ *
+ * (--new-session alone is how an unsandboxed task starts: a static binary's exec costs a fraction of setsid's.)
  *
  * Inside the sandbox the same binary, bound read-only, is the task's first program:
  *
@@ -157,6 +159,13 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i += 2)
     {
+        if (strcmp(argv[i], "--new-session") == 0)
+        {
+            /* As setsid(1), without its exec: an unsandboxed task's processes get a group of their own to signal. */
+            if (setsid() < 0) fail("starting a new session", NULL);
+            i--;
+            continue;
+        }
         if (i + 1 >= argc)
         {
             errno = EINVAL;
