@@ -103,7 +103,11 @@ internal sealed class OccurrenceFirer(
             return;
         }
         foreach (var (due, plan) in plans) due.HandledUpTo(plan.Handled!.Value);
-        await Task.WhenAll(fired.Where(firing => !PublishedAhead(firing, parent: null)).Select(firing => PublishInOwnTraceAsync(firing, ct)));
+        // Each occurrence fired ahead of its time is handed to a background publish; the rest are published now.
+        var publishing = new List<Task>();
+        foreach (var firing in fired)
+            if (!PublishedAhead(firing, parent: null)) publishing.Add(PublishInOwnTraceAsync(firing, ct));
+        await Task.WhenAll(publishing);
     }
 
     /// <summary>
