@@ -41,8 +41,7 @@ internal sealed class Sandbox(
     private ReadySandboxes? _ready;
 
     /// <summary>The launcher where it was built, to start unsandboxed tasks in a session of their own; otherwise setsid does.</summary>
-    private readonly Lazy<string?> _sessionStarter = new(() =>
-        options.Value.Launcher is { Length: > 0 } name && Path.Combine(AppContext.BaseDirectory, name) is var path && File.Exists(path) ? path : null);
+    private readonly Lazy<string?> _sessionStarter = new(() => LauncherPath(options.Value) is { } path && File.Exists(path) ? path : null);
 
     /// <summary>Where the launcher is bound in each sandbox, to be its first program (<c>--run-task</c>).</summary>
     private const string TaskStarter = "/.platform-task-start";
@@ -143,9 +142,7 @@ internal sealed class Sandbox(
     /// </summary>
     private string? ProbeLauncher()
     {
-        var configured = options.Value.Launcher;
-        if (configured.Length == 0) return null;
-        var path = Path.Combine(AppContext.BaseDirectory, configured);
+        if (LauncherPath(options.Value) is not { } path) return null;
         string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
         if (problem is null)
         {
@@ -162,6 +159,10 @@ internal sealed class Sandbox(
         logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
         return null;
     }
+
+    /// <summary>Where the configured launcher is (next to the executor's assembly when relative), or null when the setting is empty.</summary>
+    private static string? LauncherPath(SandboxOptions settings) =>
+        settings.Launcher.Length == 0 ? null : Path.Combine(AppContext.BaseDirectory, settings.Launcher);
 
     /// <summary>
     /// A sandbox for the task with its limits in place, not yet running it (<see cref="SandboxedProcess.Run"/>):
