@@ -97,12 +97,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         Phase("warming up (not measured)");
         await WarmUpAsync(platform, client, throughput, "bench-warm-up");
 
-        Phase("1. dispatch latency, sandboxed");
-        var resources = await platform.SandboxResourcesAsync();
-        var sandboxed = await dispatch.MeasureAsync("bench-dispatch-sandboxed", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
-        _results.Note($"dispatch, sandboxed, {options.DispatchPerSecond}/s for {options.DispatchDuration.TotalSeconds} s ({options.DispatchWarmUp.TotalSeconds} s warm-up not counted): {sandboxed}");
-        _results.Note($"sandbox resources the dispatch's tasks took (by origin): {PlatformServices.DescribeTaken(resources, await platform.SandboxResourcesAsync())}");
-        AddLatencyRows("Dispatch latency, sandboxed", sandboxed.LatencyMs, p50Target: 15, p99Target: 40);
+        var sandboxed = await MeasureDispatchAsync(platform, dispatch, "bench-dispatch-sandboxed", sandboxed: true);
         _scaling.Sandboxed = sandboxed;
 
         ThroughputResult? sandboxedThroughput = null;
@@ -127,10 +122,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         await platform.ReplaceExecutorsAsync(sandboxed: false);
 
         await WarmUpAsync(platform, client, throughput, "bench-warm-up-unsandboxed");
-        Phase("1. dispatch latency, unsandboxed");
-        var unsandboxed = await dispatch.MeasureAsync("bench-dispatch", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
-        _results.Note($"dispatch, unsandboxed: {unsandboxed}");
-        AddLatencyRows("Dispatch latency, unsandboxed", unsandboxed.LatencyMs, null, null);
+        var unsandboxed = await MeasureDispatchAsync(platform, dispatch, "bench-dispatch", sandboxed: false);
         if (options.Scaling) await MeasureDispatchSeriesAsync(client, dispatch, unsandboxed);
 
         if (scalingOnly)
@@ -254,17 +246,10 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var throughput = new Throughput(client, servers);
         Phase("warming up (not measured)");
         await WarmUpAsync(platform, client, throughput, "bench-warm-up");
-        if (sandboxed)
-        {
-            // The sandbox's cost shows in both rows the isolation work is held to: dispatch and throughput.
-            Phase("1. dispatch latency, sandboxed");
-            await client.RegisterAppAsync("bench-dispatch-sandboxed", ChildClock.Command);
-            var resources = await platform.SandboxResourcesAsync();
-            var dispatch = await new DispatchLatency(client).MeasureAsync("bench-dispatch-sandboxed", options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
-            _results.Note($"dispatch, sandboxed, {options.DispatchPerSecond}/s for {options.DispatchDuration.TotalSeconds} s: {dispatch}");
-            _results.Note($"sandbox resources the dispatch's tasks took (by origin): {PlatformServices.DescribeTaken(resources, await platform.SandboxResourcesAsync())}");
-            AddLatencyRows("Dispatch latency, sandboxed", dispatch.LatencyMs, p50Target: 15, p99Target: 40);
-        }
+        // Both rows the sandbox is held to, dispatch and throughput, and the same two without it.
+        var dispatchApp = sandboxed ? "bench-dispatch-sandboxed" : "bench-dispatch";
+        await client.RegisterAppAsync(dispatchApp, ChildClock.Command);
+        await MeasureDispatchAsync(platform, new DispatchLatency(client), dispatchApp, sandboxed);
         Phase($"2. throughput, {(sandboxed ? "sandboxed" : "unsandboxed")}");
         var result = await throughput.MeasureAsync("bench-noop", sandboxed ? options.SandboxedThroughputTasks : options.UnsandboxedThroughputTasks, TimeSpan.FromSeconds(150));
         _results.Note($"throughput, {(sandboxed ? "sandboxed" : "unsandboxed")}: {result}");
@@ -313,6 +298,20 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
 
     private double _platformThroughput;
     private LatenessResult? _platformLateness;
+
+    /// <summary>Measure 1 on the executors running now: its note, its rows and, sandboxed, the sandbox resources its tasks took.</summary>
+    private async Task<DispatchResult> MeasureDispatchAsync(PlatformServices platform, DispatchLatency dispatch, string app, bool sandboxed)
+    {
+        var kind = sandboxed ? "sandboxed" : "unsandboxed";
+        Phase($"1. dispatch latency, {kind}");
+        var resources = sandboxed ? await platform.SandboxResourcesAsync() : null;
+        var result = await dispatch.MeasureAsync(app, options.DispatchPerSecond, options.DispatchDuration, options.DispatchWarmUp);
+        _results.Note($"dispatch, {kind}, {options.DispatchPerSecond}/s for {options.DispatchDuration.TotalSeconds} s ({options.DispatchWarmUp.TotalSeconds} s warm-up not counted): {result}");
+        if (resources is not null)
+            _results.Note($"sandbox resources the dispatch's tasks took (by origin): {PlatformServices.DescribeTaken(resources, await platform.SandboxResourcesAsync())}");
+        AddLatencyRows($"Dispatch latency, {kind}", result.LatencyMs, sandboxed ? 15 : null, sandboxed ? 40 : null);
+        return result;
+    }
 
     private void AddLatencyRows(string metric, Distribution latency, double? p50Target, double? p99Target)
     {
