@@ -27,8 +27,30 @@ internal sealed class ReadySandboxes(int most, Func<int, CancellationToken, Task
             if (ready.DiskInMb == diskInMb && ready.Usable) taken = ready;
             else ready.Dispose();
         }
-        _ = Task.Run(FillAsync);
+        _ = RefillAsync();
         return taken;
+    }
+
+    /// <summary>
+    /// How long a take waits before the pool is topped up. The new sandbox's start (the executor's process start, the
+    /// launcher, bubblewrap's namespaces and mounts) would otherwise run on the other core just as the taken
+    /// sandbox starts its task: in the benchmark's sandboxed dispatch at 20/s that race was the tail (p99 135
+    /// and 179 ms at once, 27 and 25 ms after 30 ms; docs/benchmarks.md). Long enough for a task's shell to be
+    /// running, short enough that at 20 tasks/s per executor the next task still finds one ready.
+    /// </summary>
+    internal static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(30);
+
+    private async Task RefillAsync()
+    {
+        try
+        {
+            await Task.Delay(RefillDelay, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await FillAsync();
     }
 
     private async Task FillAsync()
