@@ -91,11 +91,23 @@ public sealed class BenchmarkServers : IAsyncDisposable
         using (var rabbit = Management()) await rabbit.DeleteAsync($"api/vhosts/{Name}");
         await using var admin = NpgsqlDataSource.Create($"{ServerConnection};Database=postgres");
         // Not WITH (FORCE): that refuses when an autovacuum worker is in the database, which this role may not
-        // signal. The run's own sessions are ended instead, and DROP DATABASE stops autovacuum itself.
-        await EndSessionsAsync(admin, exceptApplication: null);
-        // A statement of its own: DROP DATABASE may not run in the implicit transaction of a batch.
-        await using var drop = admin.CreateCommand($"drop database if exists {Name}");
-        await drop.ExecuteNonQueryAsync();
+        // signal. The run's own sessions are ended instead, and DROP DATABASE stops autovacuum itself. A session
+        // can still be there at the drop (one run's ended with "being accessed by other users"): ended again, tried again.
+        for (var attempt = 1; ; attempt++)
+        {
+            await EndSessionsAsync(admin, exceptApplication: null);
+            // A statement of its own: DROP DATABASE may not run in the implicit transaction of a batch.
+            await using var drop = admin.CreateCommand($"drop database if exists {Name}");
+            try
+            {
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     /// <summary>Ends this role's client sessions in the run's database (waiting up to 5 s for each), but those of <paramref name="exceptApplication"/>.</summary>
