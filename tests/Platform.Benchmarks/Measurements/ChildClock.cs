@@ -76,7 +76,11 @@ public sealed record DispatchResult(Infrastructure.Distribution LatencyMs, int S
     public double OfferedPerSecond { get; init; } = double.NaN;
     public double StartedPerSecond { get; init; } = double.NaN;
 
+    /// <summary>The slowest tasks, each with when it was requested (seconds after the first counted request): whether a tail is one stall or spread out.</summary>
+    public IReadOnlyList<(double SecondsIn, double LatencyMs)> Slowest { get; init; } = [];
+
     public override string ToString() =>
         $"{LatencyMs} ms; submitted {Submitted}, without a start time {Unmeasured}" + (RequestsFailed > 0 ? $", requests that failed {RequestsFailed}" : "")
-        + (double.IsFinite(OfferedPerSecond) ? $"; offered {OfferedPerSecond:0.0}/s, started {StartedPerSecond:0.0}/s" : "");
+        + (double.IsFinite(OfferedPerSecond) ? $"; offered {OfferedPerSecond:0.0}/s, started {StartedPerSecond:0.0}/s" : "")
+        + (Slowest.Count > 0 ? "; slowest: " + string.Join(", ", Slowest.Select(t => FormattableString.Invariant($"{t.LatencyMs:0} ms at {t.SecondsIn:0.0} s"))) : "");
 }

@@ -23,6 +23,8 @@ public sealed class DispatchLatency(PlatformClient platform)
         {
             OfferedPerSecond = RatePerSecond(counted.Select(t => t.RequestedAt)),
             StartedPerSecond = RatePerSecond(measured.Select(t => t.RequestedAt.AddMilliseconds(t.Latency))),
+            Slowest = measured.OrderByDescending(t => t.Latency).Take(5)
+                .Select(t => ((t.RequestedAt - counted[0].RequestedAt).TotalSeconds, t.Latency)).ToList(),
         };
     }
 
