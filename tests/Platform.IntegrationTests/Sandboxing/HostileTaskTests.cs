@@ -228,14 +228,12 @@ public sealed class HostileTaskTests(PlatformFixture platform)
         // One at a time, so that each task takes the cgroup an earlier one left: were the last task's limit or
         // kill counters carried over, the task after an OOM kill or a fork bomb would be reported killed too.
         await RunAsync("true");
-        await Task.Delay(SettleBeforeCounting);
         var before = await SandboxResourcesAsync("cgroup");
         var (oom, _) = await RunAsync("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived", new { memory_in_mb = 32 });
         var (afterOom, afterOomLines) = await RunAsync("x=$(head -c 30000000 /dev/zero | tr '\\0' a); echo kept ${#x}; exit 3", new { memory_in_mb = 256 });
         var (bomb, _) = await RunAsync("f() { f | f & }; f; sleep 60", new { pids_limit = 16 });
         var (afterBomb, afterBombLines) = await RunAsync("for i in $(seq 1 40); do sleep 1 & done; wait; echo forty children", new { pids_limit = 256 });
         for (var i = 0; i < 3; i++) Assert.Equal("SUCCEEDED", (await RunAsync("true")).Task["state"]!.GetValue<string>());
-        await Task.Delay(SettleBeforeCounting);
         var after = await SandboxResourcesAsync("cgroup");
 
         Assert.StartsWith("memory limit of 32 MB exceeded", oom["result"]!["failure_reason"]!.GetValue<string>());
@@ -284,11 +282,11 @@ public sealed class HostileTaskTests(PlatformFixture platform)
     }
 
     /// <summary>
-    /// Before counting sandbox resources: the pools' top-ups of the tasks just run land (<c>ReadySandboxes.RefillDelay</c>
-    /// and a sandbox's start), and the scrape is not answered from the exporter's cache (300 ms), which had
-    /// counted the task before the count began as one of those after it.
+    /// Waited before each count of sandbox resources: the pools' top-ups of the tasks just run land
+    /// (<c>ReadySandboxes.RefillDelay</c> and a sandbox's start), and the scrape is not answered from the
+    /// exporter's cache (300 ms), which had counted the task before a count began as one of those after it.
     /// </summary>
-    private static readonly TimeSpan SettleBeforeCounting = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SettleBeforeCounting = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// How many of a sandbox resource (cgroup, network_namespace, sandbox) the fixture's executors (or <paramref name="only"/>)
@@ -297,6 +295,7 @@ public sealed class HostileTaskTests(PlatformFixture platform)
     /// </summary>
     private async Task<(long Taken, long Made, long Reused)> SandboxResourcesAsync(string resource, ServiceProcess? only = null)
     {
+        await Task.Delay(SettleBeforeCounting);
         long taken = 0, made = 0, reused = 0;
         foreach (var executor in platform.Services.Where(s => s.Service == "Executor" && (only is null || s == only)))
         {
