@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # What each layer of the task sandbox costs per start, on this machine: N starts of /bin/true through the
 # chain the executor builds (Tasks/Sandboxing/Sandbox.cs), adding one layer at a time. Run as root after
-# eng/setup.sh (it needs the platform-task user, bubblewrap, slirp4netns, nftables and libseccomp).
+# eng/setup.sh (it needs the platform-task user, bubblewrap, slirp4netns, nftables and libseccomp). The rows
+# build up bubblewrap's chain, the executor's fallback; the last but one is the launcher's own sandbox.
 # Prints milliseconds per start (wall) for each row. Usage: eng/sandbox-layers.sh [N=200]
 set -euo pipefail
 n="${1:-200}"
 work="$(mktemp -d /tmp/sandbox-layers.XXXXXX)"
 trap 'umount "$work/ns" "$work/kept-ns" 2>/dev/null; rmdir "$kept_cg" "$kept_pids" "$kept_cpu" 2>/dev/null; rm -rf "$work"' EXIT
 uid="$(id -u platform-task)"; gid="$(id -g platform-task)"
-binds=()
+binds=() launcher_binds=()
 for d in usr bin sbin lib lib32 lib64 libx32 etc opt; do
-  if [ -L "/$d" ]; then binds+=(--symlink "$(readlink "/$d")" "/$d"); elif [ -d "/$d" ]; then binds+=(--ro-bind "/$d" "/$d"); fi
+  if [ -L "/$d" ]; then binds+=(--symlink "$(readlink "/$d")" "/$d"); launcher_binds+=(--link "$(readlink "/$d")" "/$d")
+  elif [ -d "/$d" ]; then binds+=(--ro-bind "/$d" "/$d"); launcher_binds+=(--ro "/$d"); fi
 done
 bwrap_base=(bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --die-with-parent --new-session "${binds[@]}"
   --ro-bind /sys /sys --dev /dev --proc /proc --size 1048576 --tmpfs /home/task --dir /home/task/tmp --symlink /home/task/tmp /tmp
@@ -34,14 +36,15 @@ cpu_ticks() { # this shell's CPU and its reaped children's, in clock ticks
   local fields; read -r -a fields < <(sed 's/.*) //' "/proc/$$/stat")
   echo $(( fields[11] + fields[12] + fields[13] + fields[14] ))
 }
+machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; } # every CPU's busy time, the kernel's workers too
 time_it() { # label, then the command run per start
   local label="$1"; shift
-  local start end cpu_start cpu_end
-  start=$(date +%s%N); cpu_start=$(cpu_ticks)
+  local start end cpu_start cpu_end machine_start machine_end
+  start=$(date +%s%N); cpu_start=$(cpu_ticks); machine_start=$(machine_ticks)
   for _ in $(seq 1 "$n"); do "$@" >/dev/null; done
-  end=$(date +%s%N); cpu_end=$(cpu_ticks)
-  printf '%-62s %6.2f ms wall %6.2f ms CPU\n' "$label" "$(echo "($end - $start) / $n / 1000000" | bc -l)" \
-    "$(echo "($cpu_end - $cpu_start) * 1000 / $(getconf CLK_TCK) / $n" | bc -l)"
+  end=$(date +%s%N); cpu_end=$(cpu_ticks); machine_end=$(machine_ticks)
+  printf '%-66s %6.2f ms wall %6.2f ms CPU %6.2f ms machine\n' "$label" "$(echo "($end - $start) / $n / 1000000" | bc -l)" \
+    "$(echo "($cpu_end - $cpu_start) * 1000 / $(getconf CLK_TCK) / $n" | bc -l)" "$(echo "($machine_end - $machine_start) * 1000 / $(getconf CLK_TCK) / $n" | bc -l)"
 }
 run_plain() { "${bwrap_base[@]}" --cap-drop ALL -- /bin/true; }
 run_user() { "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns -- /bin/true; }
@@ -80,24 +83,26 @@ run_kept_all() {
   sh -c 'echo $$ > "$1" && echo $$ > "$2" && echo $$ > "$3" && exec 3< "$4" && shift 4 && exec "$@"' x "$kept_cg/cgroup.procs" "$kept_pids/cgroup.procs" "$kept_cpu/cgroup.procs" "$work/filter.bpf" \
     nsenter --net="$work/kept-ns" -- "${user[@]}" "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
 }
-run_launcher() {
+run_launcher() { # the launcher's own sandbox, as the executor now starts a task
   "$work/launch" --cgroup "$kept_cg/cgroup.procs" --cgroup "$kept_pids/cgroup.procs" --cgroup "$kept_cpu/cgroup.procs" --netns "$work/kept-ns" \
-    --seccomp "$work/filter.bpf" --user "$uid:$gid" -- "${bwrap_base[@]}" --unshare-user --disable-userns --seccomp 3 -- /bin/true
+    "${launcher_seccomp[@]}" --user "$uid:$gid" --root "$work/root" "${launcher_binds[@]}" --ro /sys --scratch-bytes 1048576 -- /bin/true
 }
-cc -O2 -o "$work/launch" "$(dirname "${BASH_SOURCE[0]}")/../services/Platform.Executor/Tasks/Sandboxing/Launcher/platform-sandbox-launch.c" 2>/dev/null || true
+mkdir "$work/root"
+cc -O2 -static -o "$work/launch" "$(dirname "${BASH_SOURCE[0]}")/../services/Platform.Executor/Tasks/Sandboxing/Launcher/platform-sandbox-launch.c" 2>/dev/null || true
 
 echo "sandbox start cost, $n starts each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-echo "(CPU: the starts' own processes; the kernel's workers that free namespaces and cgroups afterwards are not in it)"
-time_it "bubblewrap as root, capabilities dropped (before)" run_plain
+echo "(CPU: the starts' own processes; machine: every CPU's, with the kernel's workers that free namespaces and cgroups afterwards, and whatever else runs)"
+time_it "bubblewrap as root, capabilities dropped" run_plain
 time_it "+ unprivileged user in a user namespace" run_user
 [ -s "$work/filter.bpf" ] && time_it "+ seccomp filter" run_seccomp
 [ -s "$work/filter.bpf" ] && time_it "+ memory, pids, cpu cgroups (made, joined, removed)" run_cgroups
+mkdir "$kept_cg" "$kept_pids" "$kept_cpu"; echo 268435456 > "$kept_cg/memory.limit_in_bytes"; echo 1024 > "$kept_pids/pids.max"; echo 256 > "$kept_cpu/cpu.shares"
+: > "$work/kept-ns"; unshare --net="$work/kept-ns" true
 if [ -s "$work/filter.bpf" ]; then
-  mkdir "$kept_cg" "$kept_pids" "$kept_cpu"; echo 268435456 > "$kept_cg/memory.limit_in_bytes"; echo 1024 > "$kept_pids/pids.max"; echo 256 > "$kept_cpu/cpu.shares"
   time_it "+ the same cgroups kept from start to start (joined only)" run_kept_cgroups
-  : > "$work/kept-ns"; unshare --net="$work/kept-ns" true
   time_it "+ a network namespace kept from start to start (sh, nsenter, setpriv)" run_kept_all
-  [ -x "$work/launch" ] && time_it "the same through platform-sandbox-launch (the executor now)" run_launcher
-  umount "$work/kept-ns"; rmdir "$kept_cg" "$kept_pids" "$kept_cpu"
 fi
+launcher_seccomp=(); [ -s "$work/filter.bpf" ] && launcher_seccomp=(--seccomp "$work/filter.bpf")
+[ -x "$work/launch" ] && time_it "platform-sandbox-launch's own sandbox (the executor now)$([ -s "$work/filter.bpf" ] || echo ', no seccomp')" run_launcher
+umount "$work/kept-ns"; rmdir "$kept_cg" "$kept_pids" "$kept_cpu"
 time_it "user namespace + a network namespace made for the start" run_network

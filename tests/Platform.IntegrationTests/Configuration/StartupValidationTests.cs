@@ -32,12 +32,15 @@ public sealed class StartupValidationTests(PlatformFixture platform)
     [Fact]
     public async Task An_executor_that_cannot_sandbox_refuses_to_start_unless_unsandboxed_is_allowed()
     {
-        var log = await StartExpectingFailureAsync("Executor", ("Executor__Name", "no-sandbox"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"));
+        // Neither the launcher nor bubblewrap, the two ways a sandbox is made.
+        var log = await StartExpectingFailureAsync("Executor", ("Executor__Name", "no-sandbox"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"),
+            ("Executor__Sandbox__Launcher", "/nonexistent/platform-sandbox-launch"));
         Assert.Contains("Cannot sandbox tasks", log);
         Assert.Contains("AllowUnsandboxed", log);
 
         var allowed = await StartExpectingHealthAsync("Executor", TimeSpan.FromSeconds(30),
-            ("Executor__Name", "unsandboxed"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"), ("Executor__Sandbox__AllowUnsandboxed", "true"));
+            ("Executor__Name", "unsandboxed"), ("Executor__Sandbox__Bubblewrap", "/nonexistent/bwrap"), ("Executor__Sandbox__Launcher", "/nonexistent/platform-sandbox-launch"),
+            ("Executor__Sandbox__AllowUnsandboxed", "true"));
         Assert.Contains("Tasks run UNSANDBOXED", allowed);
     }
 

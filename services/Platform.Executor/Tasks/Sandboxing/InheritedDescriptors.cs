@@ -6,7 +6,7 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// Descriptors this process inherited from whatever started it (a supervisor's pipe, a stray /dev/null)
 /// are open without close-on-exec, so every child would inherit them too, tasks included. The runtime's own
 /// are all close-on-exec; the inherited ones are marked so at start-up, and none reaches a task.
-/// (The C launcher also closes every descriptor above stderr before bubblewrap.)
+/// (The C launcher also closes every descriptor above stderr before it makes the sandbox.)
 /// </summary>
 internal static partial class InheritedDescriptors
 {

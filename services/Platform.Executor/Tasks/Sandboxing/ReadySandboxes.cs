@@ -4,7 +4,7 @@ namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>
 /// Sandboxes started ahead of demand (<see cref="SandboxOptions.PreparedSandboxes"/>), each waiting on stdin
-/// for one task: a sandbox's start (the launcher, a user namespace, bubblewrap's namespaces and mounts) then
+/// for one task: a sandbox's start (the launcher's namespaces and mounts) then
 /// happens off the task's dispatch path. Each serves one task and ends with it; none is ever reused. All of
 /// them have the disk size of the last task that asked (the size of a tmpfs is fixed when it is mounted):
 /// ones of another size are given up as the next are made.
@@ -33,7 +33,7 @@ internal sealed class ReadySandboxes(int most, Func<int, CancellationToken, Task
 
     /// <summary>
     /// How long a take waits before the pool is topped up. The new sandbox's start (the executor's process start, the
-    /// launcher, bubblewrap's namespaces and mounts) would otherwise run on the other core just as the taken
+    /// launcher's namespaces and mounts) would otherwise run on the other core just as the taken
     /// sandbox starts its task: in the benchmark's sandboxed dispatch at 20/s that race was the tail (p99 135
     /// and 179 ms at once, 27 and 25 ms after 30 ms; docs/benchmarks.md). Long enough for a task's shell to be
     /// running, short enough that at 20 tasks/s per executor the next task still finds one ready.

@@ -9,12 +9,13 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// <summary>
 /// Isolates each task as a container platform does, layer by layer (ARCHITECTURE.md, "Threat model"):
 /// <list type="bullet">
-/// <item>an unprivileged host user (<see cref="SandboxOptions.TaskUser"/>) in a user namespace of its own,
-/// with no capabilities, an empty bounding set and <c>no_new_privs</c>, unable to make further user namespaces;</item>
-/// <item>bubblewrap: its own PID namespace (ending the namespace's first process ends every process in it),
-/// IPC, UTS and cgroup namespaces, a read-only view of the host's system directories only
+/// <item>an unprivileged host user (<see cref="SandboxOptions.TaskUser"/>) with no capabilities, an empty
+/// bounding set and <c>no_new_privs</c>;</item>
+/// <item>its own mount, PID (ending the namespace's first process ends every process in it), IPC, UTS and
+/// cgroup namespaces, a read-only view of the host's system directories only
 /// (<see cref="SandboxOptions.HostDirectories"/>), and a private writable scratch directory (<c>/home/task</c>,
-/// with <c>/tmp</c> inside it) on a tmpfs the size of the task's disk limit;</item>
+/// with <c>/tmp</c> inside it) on a tmpfs the size of the task's disk limit: made by the launcher
+/// (Launcher/platform-sandbox-launch.c), or by bubblewrap where the launcher cannot be built or run;</item>
 /// <item>a seccomp filter (<see cref="SeccompFilter"/>) against mounts, namespaces, tracing, kernel modules and the like;</item>
 /// <item>a network namespace of its own (<see cref="TaskNetworks"/>) whose firewall keeps the host and the
 /// platform's servers out of reach, or none at all;</item>
@@ -30,21 +31,18 @@ internal sealed class Sandbox(
     public const string Scratch = "/home/task";
     private static readonly HashSet<string> NotFromHost = ["tmp", "home", "proc", "dev", "sys"];
     private CgroupLayout? _cgroups;
-    private string[] _rootBinds = [];
+    private HostDirectory[] _hostDirectories = [];
     private TaskUser? _user;
     private string? _seccomp;
     private bool _networks;
     private string? _resolvConf;
     private string _shellLauncher = "";
     private string? _launcher;
-    private string? _taskStarter;
+    private string _sandboxRoot = "";
     private ReadySandboxes? _ready;
 
     /// <summary>The launcher where it was built, to start unsandboxed tasks in a session of their own; otherwise setsid does.</summary>
     private readonly Lazy<string?> _sessionStarter = new(() => LauncherPath(options.Value) is { } path && File.Exists(path) ? path : null);
-
-    /// <summary>Where the launcher is bound in each sandbox, to be its first program (<c>--run-task</c>).</summary>
-    private const string TaskStarter = "/.platform-task-start";
 
     public bool Enabled { get; private set; }
 
@@ -61,14 +59,15 @@ internal sealed class Sandbox(
         }
         if (problem is null)
         {
-            _rootBinds = RootBinds();
-            problem = Trial([], "bubblewrap", userNamespace: false);
+            _hostDirectories = HostDirectories();
+            problem = ProbeStarter();
         }
         if (problem is not null)
         {
             if (!settings.AllowUnsandboxed)
                 throw new InvalidOperationException(
-                    $"Cannot sandbox tasks: {problem}. Install bubblewrap and run where cgroups are writable, or set Executor:Sandbox:AllowUnsandboxed=true to run tasks unconfined.");
+                    $"Cannot sandbox tasks: {problem}. Build the launcher (a C compiler, eng/setup.sh) or install bubblewrap, run as root where cgroups are writable, " +
+                    "or set Executor:Sandbox:AllowUnsandboxed=true to run tasks unconfined.");
             logger.LogWarning("Tasks run UNSANDBOXED: {Problem}. Memory and disk limits are not enforced and tasks share the host's filesystem view.", problem);
             return;
         }
@@ -85,31 +84,59 @@ internal sealed class Sandbox(
         var ahead = _launcher is null ? 0 : options.Value.PreparedSandboxes;
         _ready = new ReadySandboxes(ahead, StartAheadAsync, logger);
         logger.LogInformation(
-            "Sandbox: bubblewrap (PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
-            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; started by {Launcher}, {Ahead} ahead of demand",
-            Scratch, _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}) in a user namespace" : "root without capabilities",
+            "Sandbox: {Starter} (mount, PID, IPC, UTS, cgroup namespaces, read-only system directories, {Scratch} on a size-limited tmpfs); user {User}; " +
+            "seccomp {Seccomp}; network namespace {Network}; cgroup {Version} memory{Pids}{Cpu} under {Cgroup}; {Ahead} started ahead of demand",
+            _launcher ?? "sh, nsenter, setpriv and bubblewrap", Scratch,
+            _user is { } user ? $"{user.Name} ({user.Uid}:{user.Gid}){(_launcher is null ? " in a user namespace" : "")}" : "root without capabilities",
             _seccomp is null ? "off" : "on", _networks ? "per task (slirp4netns + nftables)" : "shared with the host",
-            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory,
-            _launcher ?? "sh, nsenter and setpriv", ahead);
+            _cgroups!.V2 ? "v2" : "v1", _cgroups.Pids is null ? "" : ", pids", _cgroups.Cpu is null ? "" : ", cpu", _cgroups.Memory, ahead);
     }
 
-    /// <summary>The layers beyond bubblewrap and the memory cgroup, each tried for real; returns the ones this host lacks.</summary>
+    /// <summary>
+    /// Who makes the sandboxes: the launcher when it is there and a trial sandbox of its own works; otherwise
+    /// bubblewrap (behind sh, nsenter and setpriv), when a trial of it works. Returns why neither can, or null.
+    /// </summary>
+    private string? ProbeStarter()
+    {
+        Directory.CreateDirectory(executor.Value.WorkDirectory);
+        _sandboxRoot = Path.GetFullPath(Path.Combine(executor.Value.WorkDirectory, "sandbox-root"));
+        Directory.CreateDirectory(_sandboxRoot);
+        if (LauncherPath(options.Value) is { } path)
+        {
+            var problem = File.Exists(path)
+                ? Trial([path, .. LauncherSandboxArguments(diskInMb: 1, AppNetwork.Default), "--", "/bin/true"], "the sandbox launcher")
+                : $"{path} is not there (it is built with the executor where a C compiler is found)";
+            if (problem is null)
+            {
+                _launcher = path;
+                return null;
+            }
+            logger.LogWarning("Sandboxes are made by bubblewrap behind sh, nsenter and setpriv, which costs about three times the CPU per start: {Problem}", problem);
+        }
+        return Trial(BubblewrapTrial(userNamespace: false), "bubblewrap");
+    }
+
+    /// <summary>The layers beyond the namespaces, mounts and memory cgroup, each tried for real; returns the ones this host lacks.</summary>
     private List<(string Layer, string Problem)> ProbeLayers()
     {
         var missing = new List<(string, string)>();
-        Directory.CreateDirectory(executor.Value.WorkDirectory);
+        // bubblewrap, run as the task user, needs a user namespace for its mounts; the launcher mounts as root and then becomes the user.
+        var layer = _launcher is null ? "an unprivileged user in a user namespace" : "an unprivileged task user";
         try
         {
             _user = TaskUser.Resolve(options.Value.TaskUser);
-            if (Trial(UserArguments(_user), "a user namespace as the task user", userNamespace: true) is { } problem)
+            string[] trial = _launcher is { } launcher
+                ? [launcher, "--user", $"{_user.Uid}:{_user.Gid}", .. LauncherSandboxArguments(diskInMb: 1, AppNetwork.Default), "--", "/bin/true"]
+                : [.. UserArguments(_user), .. BubblewrapTrial(userNamespace: true)];
+            if (Trial(trial, $"running as the task user {_user.Name}") is { } problem)
             {
                 _user = null;
-                missing.Add(("an unprivileged user in a user namespace", problem));
+                missing.Add((layer, problem));
             }
         }
         catch (InvalidOperationException ex)
         {
-            missing.Add(("an unprivileged user in a user namespace", ex.Message));
+            missing.Add((layer, ex.Message));
         }
 
         _seccomp = Path.Combine(executor.Value.WorkDirectory, "seccomp.bpf");
@@ -121,7 +148,7 @@ internal sealed class Sandbox(
 
         if (networks.Probe() is { } networkProblem) missing.Add(("a network namespace per task", networkProblem));
         else _networks = true;
-        if (File.Exists("/etc/resolv.conf") && new FileInfo("/etc/resolv.conf").LinkTarget is null && _rootBinds.Contains("/etc"))
+        if (File.Exists("/etc/resolv.conf") && new FileInfo("/etc/resolv.conf").LinkTarget is null && _hostDirectories.Any(d => d.Path == "/etc" && d.LinkTarget is null))
         {
             _resolvConf = Path.Combine(executor.Value.WorkDirectory, "resolv.conf");
             File.WriteAllText(_resolvConf, $"nameserver {EgressFirewall.SandboxDns}\n");
@@ -131,33 +158,7 @@ internal sealed class Sandbox(
         if (_cgroups.Cpu is null) missing.Add(("a CPU share", "no cpu cgroup controller for this process"));
 
         _shellLauncher = ShellLauncher.Script(_cgroups.Parents().Count(), _seccomp is not null);
-        _launcher = ProbeLauncher();
         return missing;
-    }
-
-    /// <summary>
-    /// The launcher's path when it is there and starts a trial sandbox whose first program is the launcher
-    /// again (<c>--run-task</c>, from a copy in the work directory, which the task user can reach where the
-    /// executor's own directory may not be); otherwise null, and a warning says why.
-    /// </summary>
-    private string? ProbeLauncher()
-    {
-        if (LauncherPath(options.Value) is not { } path) return null;
-        string? problem = File.Exists(path) ? null : $"{path} is not there (it is built with the executor where a C compiler is found)";
-        if (problem is null)
-        {
-            _taskStarter = Path.Combine(executor.Value.WorkDirectory, "task-start");
-            // Copied and renamed: another executor on the host may be running the copy there (a write would fail with ETXTBSY).
-            var copy = $"{_taskStarter}.{Environment.ProcessId}";
-            File.Copy(path, copy, overwrite: true); // with the built file's mode, 0755
-            File.Move(copy, _taskStarter, overwrite: true);
-            problem = Trial([path, .. _user is { } user ? new[] { "--user", $"{user.Uid}:{user.Gid}" } : [], "--"], "the sandbox launcher", userNamespace: _user is not null,
-                program: ["--ro-bind", _taskStarter, TaskStarter, "--", TaskStarter, "--run-task"]);
-        }
-        if (problem is null) return path;
-        _taskStarter = null;
-        logger.LogWarning("Tasks start through sh, nsenter and setpriv, which costs about twice the CPU per start: {Problem}", problem);
-        return null;
     }
 
     /// <summary>Where the configured launcher is (next to the executor's assembly when relative), or null when the setting is empty.</summary>
@@ -235,13 +236,22 @@ internal sealed class Sandbox(
             throw;
         }
 
-        var start = _launcher is { } launcher ? Launch(launcher, cgroup, network) : LaunchThroughShell(cgroup, network);
-        foreach (var argument in BubblewrapArguments(diskInMb, policy)) start.ArgumentList.Add(argument);
+        ProcessStartInfo start;
+        if (_launcher is { } launcher)
+        {
+            start = Launch(launcher, cgroup, network);
+            Add(start, LauncherSandboxArguments(diskInMb, policy));
+        }
+        else
+        {
+            start = LaunchThroughShell(cgroup, network);
+            Add(start, BubblewrapArguments(diskInMb, policy));
+        }
         Configure(start);
-        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit, readsTask: _taskStarter is not null) { DiskInMb = diskInMb };
+        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit, readsTask: _launcher is not null) { DiskInMb = diskInMb };
     }
 
-    /// <summary>One process joins the cgroups and the network namespace, opens the seccomp program and becomes the task user, then runs bubblewrap.</summary>
+    /// <summary>The launcher joins the cgroups and the network namespace, makes the sandbox, becomes the task user and installs the seccomp filter.</summary>
     private ProcessStartInfo Launch(string launcher, TaskCgroup cgroup, TaskNetwork? network)
     {
         var start = new ProcessStartInfo(launcher);
@@ -249,8 +259,30 @@ internal sealed class Sandbox(
         if (network is not null) Add(start, "--netns", network.NamespacePath);
         if (_seccomp is not null) Add(start, "--seccomp", _seccomp);
         if (_user is { } user) Add(start, "--user", $"{user.Uid}:{user.Gid}");
-        start.ArgumentList.Add("--");
         return start;
+    }
+
+    /// <summary>
+    /// The sandbox the launcher builds: its root on <see cref="_sandboxRoot"/> (in the task's own mount
+    /// namespace), the host directories, the scratch size and the network. With no program after them, it
+    /// reads the task from stdin.
+    /// </summary>
+    private IEnumerable<string> LauncherSandboxArguments(int diskInMb, AppNetwork policy)
+    {
+        yield return "--root";
+        yield return _sandboxRoot;
+        // Without namespaces of our own an allow-list cannot be enforced: such a task gets no network rather than all of it.
+        if (policy.Egress == AppNetwork.None || (!_networks && policy.Egress == AppNetwork.Restricted)) yield return "--no-network";
+        foreach (var directory in _hostDirectories)
+        {
+            if (directory.LinkTarget is { } target) foreach (var argument in (string[])["--link", target, directory.Path]) yield return argument;
+            else foreach (var argument in (string[])["--ro", directory.Path]) yield return argument;
+        }
+        foreach (var argument in (string[])["--ro", "/sys"]) yield return argument;
+        if (_resolvConf is not null && policy.Egress != AppNetwork.None && _networks)
+            foreach (var argument in (string[])["--resolv-conf", _resolvConf]) yield return argument;
+        yield return "--scratch-bytes";
+        yield return (diskInMb * 1024L * 1024L).ToString();
     }
 
     /// <summary>
@@ -268,7 +300,7 @@ internal sealed class Sandbox(
         return start;
     }
 
-    private static void Add(ProcessStartInfo start, params string[] arguments)
+    private static void Add(ProcessStartInfo start, params IEnumerable<string> arguments)
     {
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
     }
@@ -279,17 +311,14 @@ internal sealed class Sandbox(
         "setpriv", $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
     ];
 
-    /// <summary>
-    /// bubblewrap's arguments up to the task's first program: with the launcher, the launcher itself, bound
-    /// read-only, which reads the task from stdin; without it, <c>sh -c</c>, whose command is added when the task runs.
-    /// </summary>
+    /// <summary>bubblewrap's arguments up to <c>sh -c</c>, whose command is added when the task runs.</summary>
     private IEnumerable<string> BubblewrapArguments(int diskInMb, AppNetwork policy)
     {
         yield return options.Value.Bubblewrap;
         foreach (var argument in IsolationFlags()) yield return argument;
         // Without namespaces of our own an allow-list cannot be enforced: such a task gets no network rather than all of it.
         if (policy.Egress == AppNetwork.None || (!_networks && policy.Egress == AppNetwork.Restricted)) yield return "--unshare-net";
-        foreach (var argument in _rootBinds) yield return argument;
+        foreach (var argument in BubblewrapBinds()) yield return argument;
         if (_resolvConf is not null && policy.Egress != AppNetwork.None && _networks)
             foreach (var argument in (string[])["--ro-bind", _resolvConf, "/etc/resolv.conf"]) yield return argument;
         foreach (var argument in (string[])[
@@ -297,15 +326,16 @@ internal sealed class Sandbox(
                      "--size", (diskInMb * 1024L * 1024L).ToString(), "--tmpfs", Scratch,
                      "--dir", $"{Scratch}/tmp", "--symlink", $"{Scratch}/tmp", "/tmp", "--chdir", Scratch])
             yield return argument;
-        if (_taskStarter is not null) foreach (var argument in (string[])["--ro-bind", _taskStarter, TaskStarter]) yield return argument;
         // The root bubblewrap builds is a tmpfs of its own: read-only, so that the scratch directory is the one place a task writes.
         yield return "--remount-ro";
         yield return "/";
         if (_seccomp is not null) foreach (var argument in (string[])["--seccomp", "3"]) yield return argument;
-        yield return "--";
-        if (_taskStarter is not null) foreach (var argument in (string[])[TaskStarter, "--run-task"]) yield return argument;
-        else foreach (var argument in (string[])["/bin/sh", "-c"]) yield return argument;
+        foreach (var argument in (string[])["--", "/bin/sh", "-c"]) yield return argument;
     }
+
+    /// <summary>The host directories as bubblewrap's binds and symlinks.</summary>
+    private IEnumerable<string> BubblewrapBinds() => _hostDirectories.SelectMany(directory =>
+        directory.LinkTarget is { } target ? new[] { "--symlink", target, directory.Path } : ["--ro-bind", directory.Path, directory.Path]);
 
     /// <summary>In a user namespace of its own bubblewrap drops every capability by itself; as root it must be told to.</summary>
     private IEnumerable<string> IsolationFlags() =>
@@ -337,19 +367,22 @@ internal sealed class Sandbox(
         start.Environment.Clear();
     }
 
-    /// <summary>The configured host directories that exist, read-only (a symlink, as on merged-/usr systems, stays a symlink).</summary>
-    private string[] RootBinds()
+    /// <summary>A host directory a task sees read-only, or a symlink (as on merged-/usr systems, where <c>/bin</c> is one) that stays a symlink.</summary>
+    private sealed record HostDirectory(string Path, string? LinkTarget);
+
+    /// <summary>The configured host directories that exist.</summary>
+    private HostDirectory[] HostDirectories()
     {
-        var arguments = new List<string>();
+        var directories = new List<HostDirectory>();
         var names = options.Value.HostDirectories.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(n => n.Trim('/')).Where(n => n.Length > 0 && !n.Contains('/') && !NotFromHost.Contains(n)).Distinct();
         foreach (var name in names)
         {
             var entry = new DirectoryInfo("/" + name);
-            if (entry.LinkTarget is { } target) arguments.AddRange(["--symlink", target, entry.FullName]);
-            else if (entry.Exists) arguments.AddRange(["--ro-bind", entry.FullName, entry.FullName]);
+            if (entry.LinkTarget is { } target) directories.Add(new HostDirectory(entry.FullName, target));
+            else if (entry.Exists) directories.Add(new HostDirectory(entry.FullName, null));
         }
-        return arguments.ToArray();
+        return directories.ToArray();
     }
 
     private string? ProbeCgroup()
@@ -366,16 +399,19 @@ internal sealed class Sandbox(
     }
 
     /// <summary>
-    /// Runs <paramref name="program"/> (by default <c>/bin/true</c>) in a minimal sandbox behind <paramref name="prefix"/>,
-    /// with stdin at its end; returns why it failed, or null.
+    /// A minimal bubblewrap sandbox running <c>/bin/true</c>; <paramref name="userNamespace"/>: whether in a user
+    /// namespace of its own, as tasks run as the task user then (IsolationFlags). Root without a task user (in a
+    /// container) gets none, and may not be allowed one.
     /// </summary>
-    // userNamespace: whether the trial runs as the task user, in a user namespace of its own, as tasks then do
-    // (IsolationFlags). Root without a task user (in a container) gets none, and may not be allowed one.
-    private string? Trial(string[] prefix, string what, bool userNamespace, string[]? program = null)
+    private string[] BubblewrapTrial(bool userNamespace) =>
+    [
+        options.Value.Bubblewrap, "--unshare-pid", "--die-with-parent", .. userNamespace ? ["--unshare-user", "--disable-userns"] : Array.Empty<string>(),
+        .. BubblewrapBinds(), "--proc", "/proc", "--dev", "/dev", "--size", "1048576", "--tmpfs", Scratch, "--", "/bin/true",
+    ];
+
+    /// <summary>Runs <paramref name="command"/> with stdin at its end; returns why it failed, or null.</summary>
+    private static string? Trial(string[] command, string what)
     {
-        string[] isolation = userNamespace ? ["--unshare-user", "--disable-userns"] : [];
-        string[] command = [.. prefix, options.Value.Bubblewrap, "--unshare-pid", "--die-with-parent", .. isolation, .. _rootBinds, "--proc", "/proc", "--dev", "/dev",
-            "--size", "1048576", "--tmpfs", Scratch, .. program ?? ["--", "/bin/true"]];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
         foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         try

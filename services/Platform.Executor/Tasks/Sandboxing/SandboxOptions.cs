@@ -8,13 +8,13 @@ public sealed class SandboxOptions
     public const string Section = "Executor:Sandbox";
 
     /// <summary>
-    /// Run tasks without bubblewrap and cgroups when the host offers neither. Off by default: an executor
+    /// Run tasks without a sandbox when the host allows none (neither the launcher nor bubblewrap can make one, or no writable memory cgroup). Off by default: an executor
     /// that cannot isolate tasks refuses to start rather than run them unconfined by surprise.
     /// </summary>
     public bool AllowUnsandboxed { get; set; }
 
     /// <summary>
-    /// Start even where the host lacks one of the sandbox's layers (user namespaces, seccomp, network
+    /// Start even where the host lacks one of the sandbox's layers (the task user, seccomp, network
     /// namespaces, the pids or cpu cgroup controller), running tasks without it; each missing layer is
     /// logged as a warning at start. Off by default: the executor refuses to start and names the layer.
     /// </summary>
@@ -23,14 +23,15 @@ public sealed class SandboxOptions
     /// <summary>Force unsandboxed even where a sandbox is available (benchmarks compare both). Requires AllowUnsandboxed.</summary>
     public bool Disabled { get; set; }
 
-    /// <summary>The bubblewrap binary.</summary>
+    /// <summary>The bubblewrap binary, which makes the sandboxes where the launcher cannot.</summary>
     public string Bubblewrap { get; set; } = "bwrap";
 
     /// <summary>
-    /// The program that starts a sandboxed task: it joins the task's cgroups and network namespace and becomes
-    /// the task user, then runs bubblewrap (Tasks/Sandboxing/Launcher, compiled with the executor where a C
-    /// compiler is found). A relative path is next to the executor's assembly. Empty, or not there: tasks start
-    /// through sh, nsenter and setpriv instead, with the same isolation and about twice the start's CPU.
+    /// The program that makes a task's sandbox: it joins the task's cgroups and network namespace, makes its
+    /// namespaces and mounts, becomes the task user and installs the seccomp filter (Tasks/Sandboxing/Launcher,
+    /// compiled with the executor where a C compiler is found). A relative path is next to the executor's
+    /// assembly. Empty, not there, or unable to make a trial sandbox at start-up: bubblewrap makes them, behind
+    /// sh, nsenter and setpriv, with the same layers (and a user namespace) and about three times the start's CPU.
     /// </summary>
     public string Launcher { get; set; } = "platform-sandbox-launch";
 
@@ -65,8 +66,7 @@ public sealed class SandboxOptions
 
     /// <summary>
     /// How many sandboxes are started ahead of demand, each waiting for one task (0: each task's sandbox is
-    /// started on its dispatch path). A sandbox's start (launcher, user namespace, bubblewrap's namespaces and
-    /// mounts) is most of what a sandboxed task's start costs beyond an unsandboxed one. A sandbox serves one
+    /// started on its dispatch path). A sandbox's start (its namespaces and mounts) is most of what a sandboxed task's start costs beyond an unsandboxed one. A sandbox serves one
     /// task and is never reused; only tasks with open egress and the disk size of the last such task are
     /// served from these, and only with the launcher.
     /// </summary>

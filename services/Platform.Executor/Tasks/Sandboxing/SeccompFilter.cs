@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Platform.Executor.Tasks.Sandboxing;
 
 /// <summary>
-/// The system calls a task may not make, compiled by libseccomp into the BPF program bubblewrap installs
+/// The system calls a task may not make, compiled by libseccomp into the BPF program the launcher (or bubblewrap) installs
 /// just before it runs the task's command. In the spirit of Docker's default profile: a denied call fails
 /// with EPERM (the task is not killed for trying), everything else is allowed, and calls of another ABI
 /// (32-bit <c>int 0x80</c>, x32) kill the process, since their numbers would slip past a list made for the

@@ -19,7 +19,7 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// </summary>
 /// <remarks>
 /// The namespace is held by an open file of this process (<paramref name="pin"/>), not by a mount: every
-/// sandbox start copies and parses the host's mount table (bubblewrap's new mount namespace, and its read-only
+/// sandbox start copies the host's mount table (its new mount namespace; bubblewrap also parsed it for each of its read-only
 /// binds), so each mounted namespace made every start dearer; and a killed executor's files close with it, so
 /// no namespace outlives its executor.
 /// </remarks>
