@@ -45,7 +45,7 @@ public sealed class CpuProfile
     }
 
     // The machine's first process adopts the processes whose parent ended first and counts their CPU when it
-    // reaps them: the inner processes of a sandboxed task (bubblewrap's and the task's own) mostly end up there.
+    // reaps them (with bubblewrap, the inner processes of a sandboxed task mostly ended up there).
     private const string Init = "init (orphans it reaped: sandboxed tasks' processes)";
 
     private static string Program(string directory, string command)
@@ -57,6 +57,8 @@ public sealed class CpuProfile
             return assembly is null ? "dotnet (other)" : Path.GetFileNameWithoutExtension(assembly);
         }
         if (command.StartsWith("postgres", StringComparison.Ordinal)) return "PostgreSQL";
+        // A kernel worker's name carries the queue it serves at the moment (kworker/0:1-events, -cgroup_offline...).
+        if (command.StartsWith("kworker/", StringComparison.Ordinal)) return "kernel workers (kworker)";
         if (command is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost") return "RabbitMQ";
         return command;
     }
@@ -65,7 +67,8 @@ public sealed class CpuProfile
     public string DescribeSince(CpuProfile before, double units)
     {
         var byProgram = _processes
-            .Select(p => (p.Value.Program, Seconds: p.Value.Seconds - (before._processes.TryGetValue(p.Key, out var then) && then.Program == p.Value.Program ? then.Seconds : 0)))
+            // By pid, not by name: a kernel worker that changed queues in between was once counted with its whole life's CPU.
+            .Select(p => (p.Value.Program, Seconds: p.Value.Seconds - (before._processes.TryGetValue(p.Key, out var then) && then.Seconds <= p.Value.Seconds ? then.Seconds : 0)))
             .GroupBy(p => p.Program)
             .Select(g => (Program: g.Key, Ms: g.Sum(p => p.Seconds) * 1000 / units))
             .Where(p => p.Ms >= 0.05)
