@@ -25,10 +25,14 @@ internal sealed class TaskClaimer(
     {
         if (string.IsNullOrWhiteSpace(message.App)) throw new RunTaskRejected("app", "app is required.");
         await using var session = store.LightweightSession();
-        var app = await session.LoadAsync<App>(message.App, ct)
-                  ?? throw new RunTaskRejected("app", $"No app '{message.App}' is registered.");
+        // The app and the task's stream in one round trip: the claim is on the way from "run this" to the process.
+        var batch = session.CreateBatchQuery();
+        var appRead = batch.Load<App>(message.App);
+        var streamRead = batch.Events.FetchForWriting<AppTask>(taskId);
+        await batch.Execute(ct);
+        var app = await appRead ?? throw new RunTaskRejected("app", $"No app '{message.App}' is registered.");
 
-        var stream = await session.Events.FetchForWriting<AppTask>(taskId, ct);
+        var stream = await streamRead;
         var now = clock.GetUtcNow();
         AppTask task;
         if (stream.Aggregate is null)
