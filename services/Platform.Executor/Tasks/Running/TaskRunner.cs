@@ -25,6 +25,8 @@ internal sealed class TaskRunner : IHostedService
     // A TerminateTask can overtake the start of the task it names (it is published once the claim is
     // stored); such requests wait here briefly for the task to start.
     private static readonly TimeSpan EarlyTerminationMemory = TimeSpan.FromMinutes(2);
+    // How long ended tasks may take to be recorded after the shutdown request before the ones left are named in the log.
+    private static readonly TimeSpan ShutdownStragglerWarning = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly ConcurrentDictionary<Guid, (string Reason, TimeSpan? Grace, DateTimeOffset At)> _earlyTerminations = new();
@@ -212,6 +214,11 @@ internal sealed class TaskRunner : IHostedService
             }
         }
         foreach (var (_, left) in _running) left.Termination.RequestShutdown($"executor {ExecutorName} shut down while the task ran");
-        await Task.WhenAll(_running.Values.Select(r => r.Completion)).WaitAsync(cancellationToken);
+        var ended = Task.WhenAll(_running.Values.Select(r => r.Completion));
+        // A task that does not end once asked to is what keeps an executor from stopping: name it, so that its log says which.
+        if (await Task.WhenAny(ended, Task.Delay(ShutdownStragglerWarning, cancellationToken)) != ended && !_running.IsEmpty)
+            _logger.LogWarning("Shutting down: {Count} tasks have not ended {Seconds} s after they were asked to: {TaskIds}",
+                _running.Count, ShutdownStragglerWarning.TotalSeconds, string.Join(", ", _running.Keys));
+        await ended.WaitAsync(cancellationToken);
     }
 }
