@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -201,7 +202,16 @@ public class PlatformFixture : IAsyncLifetime
         JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}"))!;
 
     /// <summary>Polls the Api until the task is in a terminal state; fails with the task and service logs if it never gets there.</summary>
-    public async Task<JsonNode> WaitForEndAsync(Guid id, TimeSpan? timeout = null)
+    public async Task<JsonNode> WaitForEndAsync(Guid id, TimeSpan? timeout = null) =>
+        (await WaitForEndAsync(id, timeout, prunedCountsAsEnded: false))!;
+
+    /// <summary>
+    /// As <see cref="WaitForEndAsync(Guid, TimeSpan?)"/>, for a task of an app whose retention may delete it as soon as
+    /// it has ended: a 404 then counts as ended, and the task is null.
+    /// </summary>
+    public Task<JsonNode?> WaitForEndOrPruningAsync(Guid id, TimeSpan? timeout = null) => WaitForEndAsync(id, timeout, prunedCountsAsEnded: true);
+
+    private async Task<JsonNode?> WaitForEndAsync(Guid id, TimeSpan? timeout, bool prunedCountsAsEnded)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         JsonNode? task = null;
@@ -212,6 +222,10 @@ public class PlatformFixture : IAsyncLifetime
             {
                 task = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
                 if (task["state"]!.GetValue<string>() is "SUCCEEDED" or "FAILED") return task;
+            }
+            else if (prunedCountsAsEnded && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
             }
             await Task.Delay(100);
         }

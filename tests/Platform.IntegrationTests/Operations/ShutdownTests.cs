@@ -60,7 +60,7 @@ public sealed class ShutdownTests(PlatformFixture platform, ITestOutputHelper ou
         var app = await platform.RegisterAppAsync(retention: new { max_tasks = 1 });
         // The shared executors' four slots may still be busy with earlier tests' tasks: this is set-up, so wait as long as that takes.
         // With max_tasks = 1, Retention may delete the first as soon as the second ends: gone counts as ended.
-        foreach (var id in new[] { await platform.RunTaskAsync(app), await platform.RunTaskAsync(app) }) await EndedOrPrunedAsync(id, TimeSpan.FromSeconds(90));
+        foreach (var id in new[] { await platform.RunTaskAsync(app), await platform.RunTaskAsync(app) }) await platform.WaitForEndOrPruningAsync(id, TimeSpan.FromSeconds(90));
         Assert.True(await ConnectionsAsync(applicationName) > 0, $"{service} holds no connection to release");
 
         var clock = Stopwatch.StartNew();
@@ -72,20 +72,6 @@ public sealed class ShutdownTests(PlatformFixture platform, ITestOutputHelper ou
         // Its session advisory locks (Retention's per-app prune lock) go with its connections.
         Assert.Equal(0, await ConnectionsAsync(applicationName));
         await platform.StopAsync(process);
-    }
-
-    private async Task EndedOrPrunedAsync(Guid id, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await platform.Api.GetAsync($"/v3/tasks/{id}");
-            if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return;
-            var state = (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonNode>())!["state"]!.GetValue<string>();
-            if (state is "SUCCEEDED" or "FAILED") return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"Task {id} neither ended nor was pruned within {timeout}");
     }
 
     private async Task<long> ConnectionsAsync(string applicationName)
