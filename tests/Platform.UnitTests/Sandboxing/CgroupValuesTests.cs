@@ -23,17 +23,18 @@ public sealed class CgroupValuesTests
     [Fact]
     public void An_oom_kill_is_read_from_v2_memory_events_and_from_v1_oom_control_without_mistaking_oom_kill_disable()
     {
-        Assert.Equal(2, CgroupValues.Counter(["low 0", "high 0", "max 12", "oom 2", "oom_kill 2", "oom_group_kill 0"], "oom_kill"));
-        Assert.Equal(0, CgroupValues.Counter(["oom_kill_disable 1", "under_oom 0", "oom_kill 0"], "oom_kill"));
-        Assert.Equal(1, CgroupValues.Counter(["oom_kill_disable 0", "under_oom 0", "oom_kill 1"], "oom_kill"));
+        Assert.Equal(2, CgroupValues.Counter("low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n"u8, "oom_kill"u8));
+        Assert.Equal(0, CgroupValues.Counter("oom_kill_disable 1\nunder_oom 0\noom_kill 0\n"u8, "oom_kill"u8));
+        Assert.Equal(1, CgroupValues.Counter("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n"u8, "oom_kill"u8));
     }
 
     [Fact]
     public void The_pids_limit_counter_is_read_and_a_missing_or_unreadable_key_counts_as_zero()
     {
-        Assert.Equal(3, CgroupValues.Counter(["max 3"], "max"));
-        Assert.Equal(0, CgroupValues.Counter([], "max"));
-        Assert.Equal(0, CgroupValues.Counter(["max lots"], "max"));
+        Assert.Equal(3, CgroupValues.Counter("max 3\n"u8, "max"u8));
+        Assert.Equal(0, CgroupValues.Counter(""u8, "max"u8));
+        Assert.Equal(0, CgroupValues.Counter("max lots\n"u8, "max"u8));
+        Assert.Equal(7, CgroupValues.Counter("maxed 1\nmax 7"u8, "max"u8)); // a longer key first, and no newline at the end
     }
 
     [Fact]
