@@ -42,13 +42,14 @@ internal static class TaskEndpoints
         string app, CreateTask request, Caller caller, IDocumentSession session, AppSequences sequences, RunTaskDispatch dispatch,
         IOptions<UnfinishedTaskLimitOptions> limits, ApiTelemetry telemetry, TimeProvider clock, CancellationToken ct)
     {
-        if (await session.LoadAsync<App>(app, ct) is not { } registered) return Problems.NotFound("App", app);
+        var (found, unfinished) = await UnfinishedTaskCounts.WithAppAsync(session, app, ct);
+        if (found is not { } registered) return Problems.NotFound("App", app);
         if (await caller.RefuseAsync(registered.Space, Permission.RunTasks, "App", app, ct) is { } refused) return refused;
         var overrides = new TaskOverrides(request.Command, request.Name, request.MemoryInMb, request.DiskInMb, request.Env,
             request.TimeoutSeconds, request.TerminationGracePeriodSeconds, request.MaxAttempts);
         var errors = TaskDefinition.Validate(overrides, registered);
         if (errors.Count > 0) return Problems.Invalid(errors);
-        if (limits.Value.Exceeded(registered, await UnfinishedTaskCounts.OfAsync(session, registered, ct)) is { } limit) return Problems.Invalid("limit", limit);
+        if (limits.Value.Exceeded(registered, unfinished) is { } limit) return Problems.Invalid("limit", limit);
 
         var accepted = Accept(registered, overrides, null, await sequences.NextAsync(registered.Name, ct), session, clock);
         session.LastModifiedBy = caller.Description;
