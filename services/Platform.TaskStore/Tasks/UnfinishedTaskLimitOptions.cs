@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Marten;
 using Marten.Linq.MatchesSql;
+using Marten.Services.BatchQuerying;
 using Platform.TaskStore.Apps;
 
 namespace Platform.TaskStore.Tasks;
@@ -67,8 +68,8 @@ public sealed record UnfinishedTaskCounts(int OfApp, int OfSpace)
     {
         var batch = session.CreateBatchQuery();
         var loaded = batch.Load<App>(app);
-        var ofApp = batch.Query<AppTask>().Where(t => t.App == app && t.MatchesSql(InIndex)).Count();
-        var spaceOfApp = $"d.{AppTask.SpaceColumn} = (select a.data ->> '{nameof(App.Space)}' from {session.DocumentStore.Options.DatabaseSchemaName}.{App.TableName} a where a.id = ?)";
+        var ofApp = CountOfApp(batch, app);
+        var spaceOfApp = $"d.{AppTask.SpaceColumn} = (select {DocumentFields.Text("a", nameof(App.Space))} from {session.DocumentStore.Options.DatabaseSchemaName}.{App.TableName} a where a.id = ?)";
         var ofSpace = batch.Query<AppTask>().Where(t => t.MatchesSql(spaceOfApp, app) && t.MatchesSql(InIndex)).Count();
         await batch.Execute(ct);
         return (await loaded, new UnfinishedTaskCounts((int)await ofApp, (int)await ofSpace));
@@ -79,7 +80,7 @@ public sealed record UnfinishedTaskCounts(int OfApp, int OfSpace)
         IQuerySession session, IReadOnlyCollection<string> apps, IReadOnlyCollection<string> spaces, CancellationToken ct)
     {
         var batch = session.CreateBatchQuery();
-        var ofApps = apps.Distinct().Select(app => (app, batch.Query<AppTask>().Where(t => t.App == app && t.MatchesSql(InIndex)).Count())).ToList();
+        var ofApps = apps.Distinct().Select(app => (app, CountOfApp(batch, app))).ToList();
         var ofSpaces = spaces.Distinct().Select(space => (space, batch.Query<AppTask>().Where(t => t.Space == space && t.MatchesSql(InIndex)).Count())).ToList();
         await batch.Execute(ct);
         var byApp = new Dictionary<string, int>();
@@ -88,4 +89,6 @@ public sealed record UnfinishedTaskCounts(int OfApp, int OfSpace)
         foreach (var (space, count) in ofSpaces) bySpace[space] = (int)await count;
         return (byApp, bySpace);
     }
+
+    private static Task<long> CountOfApp(IBatchedQuery batch, string app) => batch.Query<AppTask>().Where(t => t.App == app && t.MatchesSql(InIndex)).Count();
 }
