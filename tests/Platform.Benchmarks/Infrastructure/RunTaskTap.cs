@@ -8,6 +8,9 @@ namespace Platform.Benchmarks.Infrastructure;
 /// <summary>
 /// A queue of the benchmark's own bound to the RunTask exchange: records when each RunTask was published
 /// (its arrival here, on the same machine), by task id. That is where a scheduled occurrence's lateness ends.
+/// It also keeps the envelope's <c>sentTime</c>, which MassTransit takes from the message id made as the
+/// publish begins: the publisher's own clock, so the lateness can be split into the publisher's part and the
+/// broker's and delivery's (docs/benchmarks.md, "The burst's lateness taken apart").
 /// </summary>
 public sealed class RunTaskTap : IAsyncDisposable
 {
@@ -23,6 +26,9 @@ public sealed class RunTaskTap : IAsyncDisposable
     /// <summary>Arrival time of each RunTask seen, by task id.</summary>
     public ConcurrentDictionary<Guid, DateTimeOffset> Arrivals { get; } = new();
 
+    /// <summary>The envelope's send time of each RunTask seen that has one (a MassTransit publisher's), by task id.</summary>
+    public ConcurrentDictionary<Guid, DateTimeOffset> SentTimes { get; } = new();
+
     public static async Task<RunTaskTap> StartAsync(BenchmarkServers servers)
     {
         var factory = new ConnectionFactory { HostName = "127.0.0.1", VirtualHost = servers.Name, UserName = BenchmarkServers.RabbitUser, Password = BenchmarkServers.RabbitPassword };
@@ -37,21 +43,29 @@ public sealed class RunTaskTap : IAsyncDisposable
         consumer.ReceivedAsync += (_, delivery) =>
         {
             var at = DateTimeOffset.UtcNow;
-            if (TaskIdOf(delivery.Body.Span) is { } id) tap.Arrivals.TryAdd(id, at);
+            var (id, sent) = Read(delivery.Body.Span);
+            if (id is { } task)
+            {
+                tap.Arrivals.TryAdd(task, at);
+                if (sent is { } sentAt) tap.SentTimes.TryAdd(task, sentAt);
+            }
             return Task.CompletedTask;
         };
         await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer);
         return tap;
     }
 
-    // MassTransit's envelope carries the RunTask under "message"; an outside publisher's bare JSON is the RunTask itself.
-    private static Guid? TaskIdOf(ReadOnlySpan<byte> body)
+    // MassTransit's envelope carries the RunTask under "message", and its send time; an outside publisher's bare
+    // JSON is the RunTask itself.
+    private static (Guid? TaskId, DateTimeOffset? Sent) Read(ReadOnlySpan<byte> body)
     {
         using var document = JsonDocument.Parse(body.ToArray());
-        var message = document.RootElement.TryGetProperty("message", out var inner) ? inner : document.RootElement;
+        var root = document.RootElement;
+        var message = root.TryGetProperty("message", out var inner) ? inner : root;
+        DateTimeOffset? sent = root.TryGetProperty("sentTime", out var time) && time.TryGetDateTimeOffset(out var at) ? at : null;
         foreach (var name in (string[])["taskId", "task_id", "TaskId"])
-            if (message.TryGetProperty(name, out var id) && id.TryGetGuid(out var guid)) return guid;
-        return null;
+            if (message.TryGetProperty(name, out var id) && id.TryGetGuid(out var guid)) return (guid, sent);
+        return (null, sent);
     }
 
     public async ValueTask DisposeAsync()

@@ -65,6 +65,8 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = to });
         var lateness = new List<double>();
         List<double> burst = [], spread = [];
+        // Where the burst's lateness arose: up to the publish's start (the Scheduler's clock), and from there to arrival here.
+        List<double> burstToPublish = [], burstPublishToArrival = [], spreadToPublish = [], spreadPublishToArrival = [];
         var unseen = 0;
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync())
@@ -74,7 +76,13 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
                 {
                     var late = (published - occurrence).TotalMilliseconds;
                     lateness.Add(late);
-                    (occurrence.Second % CronPlan.PeriodSeconds == CronPlan.BurstSecond ? burst : spread).Add(late);
+                    var inBurst = occurrence.Second % CronPlan.PeriodSeconds == CronPlan.BurstSecond;
+                    (inBurst ? burst : spread).Add(late);
+                    if (tap.SentTimes.TryGetValue(reader.GetGuid(0), out var sent))
+                    {
+                        (inBurst ? burstToPublish : spreadToPublish).Add((sent - occurrence).TotalMilliseconds);
+                        (inBurst ? burstPublishToArrival : spreadPublishToArrival).Add((published - sent).TotalMilliseconds);
+                    }
                 }
                 else unseen++;
             }
@@ -82,7 +90,9 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         return new LatenessResult(new Distribution(lateness), plan.Schedules,
             $"{plan.Total:N0} schedules ({plan.Idle:N0} of them idle; {registered}): "
             + $"{lateness.Count} of {plan.Schedules} occurrences in the window were published as RunTask" + (unseen > 0 ? $" ({unseen} more became tasks but were not seen on the exchange)" : "")
-            + $"; {cpu}; lateness of the occurrences in the burst second: {new Distribution(burst)} ms, of the others: {new Distribution(spread)} ms");
+            + $"; {cpu}; lateness of the occurrences in the burst second: {new Distribution(burst)} ms, of the others: {new Distribution(spread)} ms"
+            + $"; split at the publish's start (the envelope's sentTime, the Scheduler's clock, whole milliseconds): burst second up to it {new Distribution(burstToPublish)} ms, "
+            + $"from it to arrival here {new Distribution(burstPublishToArrival)} ms; the others up to it {new Distribution(spreadToPublish)} ms, from it to arrival {new Distribution(spreadPublishToArrival)} ms");
     }
 
     /// <summary>Waits until every task the jobs fired has ended (the Scheduler stopped first), or <paramref name="timeout"/> passed.</summary>
