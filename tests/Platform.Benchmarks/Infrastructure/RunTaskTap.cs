@@ -29,6 +29,15 @@ public sealed class RunTaskTap : IAsyncDisposable
     /// <summary>The envelope's send time of each RunTask seen that has one (a MassTransit publisher's), by task id.</summary>
     public ConcurrentDictionary<Guid, DateTimeOffset> SentTimes { get; } = new();
 
+    /// <summary>The earliest arrival of a task's RunTask at any of <paramref name="taps"/>, or null when none saw it.</summary>
+    public static DateTimeOffset? FirstArrival(Guid taskId, params RunTaskTap[] taps)
+    {
+        DateTimeOffset? first = null;
+        foreach (var tap in taps)
+            if (tap.Arrivals.TryGetValue(taskId, out var at) && (first is null || at < first)) first = at;
+        return first;
+    }
+
     public static async Task<RunTaskTap> StartAsync(BenchmarkServers servers)
     {
         var factory = new ConnectionFactory { HostName = "127.0.0.1", VirtualHost = servers.Name, UserName = BenchmarkServers.RabbitUser, Password = BenchmarkServers.RabbitPassword };
