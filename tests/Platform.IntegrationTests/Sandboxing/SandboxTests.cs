@@ -21,6 +21,44 @@ public sealed class SandboxTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_command_of_plain_words_gets_its_arguments_as_written_and_a_missing_program_fails_as_under_the_shell()
+    {
+        var app = await platform.RegisterAppAsync();
+        // Several of each in a row, so that both executors run some (the broker hands them out in turn): the
+        // launcher starts such a command without the shell, bubblewrap (the other executor) through it; the
+        // outcome must be the same.
+        var printing = new List<Guid>();
+        var missing = new List<Guid>();
+        for (var i = 0; i < 4; i++) printing.Add(await platform.RunTaskAsync(app, new { command = "date -u -d @0 +%Y-%m-%dT%H:%M,done" }));
+        for (var i = 0; i < 4; i++) missing.Add(await platform.RunTaskAsync(app, new { command = "no-such-program-7f3a --flag=1" }));
+
+        foreach (var id in printing)
+        {
+            Assert.Equal("SUCCEEDED", (await platform.WaitForEndAsync(id))["state"]!.GetValue<string>());
+            Assert.Equal("1970-01-01T00:00,done", (await platform.GetLogsAsync(id)).Single()!["line"]!.GetValue<string>());
+        }
+        foreach (var id in missing)
+        {
+            var task = await platform.WaitForEndAsync(id);
+            Assert.Equal("FAILED", task["state"]!.GetValue<string>());
+            Assert.Equal("exited with code 127", task["result"]!["failure_reason"]!.GetValue<string>());
+            Assert.Contains(await platform.GetLogsAsync(id), l => l!["line"]!.GetValue<string>().EndsWith("no-such-program-7f3a: not found"));
+        }
+        foreach (var group in (List<Guid>[])[printing, missing])
+        {
+            var executors = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var id in group) executors.Add(await ExecutorOfAsync(id));
+            Assert.Equal([PlatformFixture.ExecutorA, PlatformFixture.ExecutorB], executors);
+        }
+    }
+
+    private async Task<string> ExecutorOfAsync(Guid id)
+    {
+        var events = System.Text.Json.Nodes.JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
+        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
+    }
+
+    [Fact]
     public async Task A_task_within_its_memory_limit_is_not_killed()
     {
         var app = await platform.RegisterAppAsync();

@@ -12,7 +12,7 @@ internal sealed record ProcessOutcome(int? ExitCode, string? FailureReason)
 }
 
 /// <summary>
-/// Runs a task's command (<c>sh -c command</c>) in its <see cref="Sandbox"/>, reads stdout and stderr line
+/// Runs a task's command (<see cref="TaskCommand"/>: its program directly, or <c>sh -c command</c>) in its <see cref="Sandbox"/>, reads stdout and stderr line
 /// by line into <see cref="TaskOutput"/>, and ends the whole process tree when termination is requested:
 /// SIGTERM, then SIGKILL after the grace period. The local runtime: its processes die with the executor, so
 /// nothing survives a restart to reattach to.

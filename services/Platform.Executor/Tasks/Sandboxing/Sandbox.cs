@@ -248,7 +248,10 @@ internal sealed class Sandbox(
             Add(start, BubblewrapArguments(diskInMb, policy));
         }
         Configure(start);
-        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit, readsTask: _launcher is not null) { DiskInMb = diskInMb };
+        return new SandboxedProcess(start, cgroup, cgroups, network, hostScratch: null, pidsLimit, readsTask: _launcher is not null, launcherExecs: _launcher is not null)
+        {
+            DiskInMb = diskInMb,
+        };
     }
 
     /// <summary>The launcher joins the cgroups and the network namespace, makes the sandbox, becomes the task user and installs the seccomp filter.</summary>
@@ -311,7 +314,7 @@ internal sealed class Sandbox(
         "setpriv", $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
     ];
 
-    /// <summary>bubblewrap's arguments up to <c>sh -c</c>, whose command is added when the task runs.</summary>
+    /// <summary>bubblewrap's arguments up to its <c>--</c>, after which the task's program is added when the task runs.</summary>
     private IEnumerable<string> BubblewrapArguments(int diskInMb, AppNetwork policy)
     {
         yield return options.Value.Bubblewrap;
@@ -330,7 +333,7 @@ internal sealed class Sandbox(
         yield return "--remount-ro";
         yield return "/";
         if (_seccomp is not null) foreach (var argument in (string[])["--seccomp", "3"]) yield return argument;
-        foreach (var argument in (string[])["--", "/bin/sh", "-c"]) yield return argument;
+        yield return "--"; // the task's program follows (TaskCommand)
     }
 
     /// <summary>The host directories as bubblewrap's binds and symlinks.</summary>
@@ -350,11 +353,12 @@ internal sealed class Sandbox(
         // launcher, linked statically, makes it for less than setsid, whose dynamic loading was a third of an
         // unsandboxed start's CPU (docs/benchmarks.md).
         var start = _sessionStarter.Value is { } launcher
-            ? new ProcessStartInfo(launcher) { ArgumentList = { "--new-session", "--", "/bin/sh", "-c" } }
-            : new ProcessStartInfo("setsid") { ArgumentList = { "/bin/sh", "-c" } };
+            ? new ProcessStartInfo(launcher) { ArgumentList = { "--new-session", "--" } }
+            : new ProcessStartInfo("setsid") { ArgumentList = { "--" } };
         start.WorkingDirectory = scratch;
         Configure(start);
-        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null, readsTask: false);
+        return new SandboxedProcess(start, cgroup: null, cgroups: null, network: null, hostScratch: scratch, pidsLimit: null, readsTask: false,
+            launcherExecs: _sessionStarter.Value is not null);
     }
 
     private static void Configure(ProcessStartInfo start)

@@ -7,10 +7,13 @@ namespace Platform.Executor.Tasks.Sandboxing;
 /// <summary>
 /// A task's process with the means to signal its whole tree: started when its task runs, or ahead of demand
 /// (<see cref="ReadySandboxes"/>), when it waits for the task on stdin (<paramref name="readsTask"/>: the
-/// launcher's <c>--run-task</c>).
+/// launcher without a program). Where the launcher starts the program (<paramref name="launcherExecs"/>), a
+/// command of plain words runs without the shell (<see cref="TaskCommand"/>); bubblewrap and setsid, which
+/// would report a missing program in their own words, always get <c>/bin/sh -c</c>.
 /// </summary>
 internal sealed class SandboxedProcess(
-    ProcessStartInfo start, TaskCgroup? cgroup, TaskCgroups? cgroups, TaskNetwork? network, string? hostScratch, int? pidsLimit, bool readsTask) : IDisposable
+    ProcessStartInfo start, TaskCgroup? cgroup, TaskCgroups? cgroups, TaskNetwork? network, string? hostScratch, int? pidsLimit, bool readsTask,
+    bool launcherExecs) : IDisposable
 {
     private bool _started;
 
@@ -47,9 +50,10 @@ internal sealed class SandboxedProcess(
     public void Run(ClaimedTask task)
     {
         var environment = TaskEnvironment.For(task, hostScratch ?? Sandbox.Scratch);
+        var argv = launcherExecs ? TaskCommand.Argv(task.Command) : TaskCommand.ThroughShell(task.Command);
         if (!readsTask)
         {
-            start.ArgumentList.Add(task.Command); // the last argument of sh -c
+            foreach (var argument in argv) start.ArgumentList.Add(argument); // after the starter's "--"
             // Only the task's own environment: never the executor's, which holds credentials.
             start.Environment.Clear();
             foreach (var (name, value) in environment) start.Environment[name] = value;
@@ -59,16 +63,20 @@ internal sealed class SandboxedProcess(
         if (readsTask)
         {
             var stdin = Process.StandardInput.BaseStream;
-            stdin.Write(TaskSpec(task.Command, environment));
+            stdin.Write(TaskSpec(argv, environment));
             stdin.Flush();
         }
         Process.StandardInput.Close();
     }
 
-    /// <summary>What the launcher's <c>--run-task</c> reads: the command, then NAME=value per variable, each ended by a NUL byte.</summary>
-    internal static byte[] TaskSpec(string command, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// What the launcher reads on stdin when it was started without a program: the number of the program's
+    /// words, the words (<see cref="TaskCommand.Argv"/>), then NAME=value per variable, each ended by a NUL byte.
+    /// </summary>
+    internal static byte[] TaskSpec(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment)
     {
-        var entries = environment.Select(variable => $"{variable.Key}={variable.Value}").Prepend(command).ToList();
+        var entries = argv.Prepend(argv.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Concat(environment.Select(variable => $"{variable.Key}={variable.Value}")).ToList();
         if (entries.Any(entry => entry.Contains('\0')))
             throw new InvalidOperationException("the command or an environment variable contains a NUL character, which no process can be given");
         var spec = new MemoryStream();

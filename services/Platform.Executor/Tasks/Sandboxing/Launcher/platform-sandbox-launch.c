@@ -15,11 +15,12 @@
  *                           --scratch-bytes N [-- PROGRAM [ARGUMENT]...]
  *
  * --root names an empty host directory on which, in the task's own mount namespace, its root is built (the
- * host never sees it). Without "-- PROGRAM", the task is read from stdin: its command and then its
- * environment's NAME=value entries, each ended by a NUL byte, up to end of file; it runs as /bin/sh -c COMMAND
- * with exactly that environment and stdin on /dev/null. So a sandbox can be made before its task is known
- * (Sandbox.cs keeps a few ready), and the task's variables, its app's secrets among them, are never in any
- * process's arguments or environment but the task's own. End of file with nothing read ends the sandbox.
+ * host never sees it). Without "-- PROGRAM", the task is read from stdin: the number of its program's words,
+ * the words (the program and its arguments: /bin/sh -c COMMAND, or a plain command's words, TaskCommand.cs),
+ * then its environment's NAME=value entries, each ended by a NUL byte, up to end of file; the program is found
+ * on that environment's PATH and runs with exactly that environment and stdin on /dev/null. So a sandbox can be
+ * made before its task is known (Sandbox.cs keeps a few ready), and the task's variables, its app's secrets
+ * among them, are never in any process's arguments or environment but the task's own. End of file with nothing read ends the sandbox.
  *
  * The processes: the monitor (the executor's child, outside the namespaces) waits for init and exits with
  * its status, and kills it if the executor goes away; init (PID 1 of the task's namespace, the task user)
@@ -171,6 +172,16 @@ static int exit_code(int status)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Becomes the task's program, found on PATH; a program that cannot be run exits as under /bin/sh: 127 when it
+ * is not there, 126 otherwise. */
+static void exec_task(char **program)
+{
+    execvp(program[0], program);
+    int code = errno == ENOENT ? 127 : 126;
+    fprintf(stderr, "%s: %s\n", program[0], errno == ENOENT ? "not found" : strerror(errno));
+    exit(code);
+}
+
 static int run_task(void)
 {
     size_t size = 0, capacity = 64 * 1024;
@@ -198,16 +209,23 @@ static int run_task(void)
     if (spec[size - 1] != '\0') invalid("reading the task", "(not NUL-terminated)");
     size_t entries = 0;
     for (size_t at = 0; at < size; at++) entries += spec[at] == '\0';
-    char **environment = calloc(entries, sizeof *environment); /* entries - 1 variables and the terminating NULL */
-    if (!environment) fail("reading the task", NULL);
-    size_t variable = 0;
-    for (char *entry = spec + strlen(spec) + 1; entry < spec + size; entry += strlen(entry) + 1) environment[variable++] = entry;
+    /* The first entry counts the program's words; every later entry is a word or a variable. */
+    char *end;
+    errno = 0;
+    unsigned long words = strtoul(spec, &end, 10);
+    if (errno || end == spec || *end || words == 0 || words > entries - 1) invalid("reading the task", "(no program)");
+    char **program = calloc(words + 1, sizeof *program);
+    char **environment = calloc(entries - words, sizeof *environment); /* the variables and the terminating NULL */
+    if (!program || !environment) fail("reading the task", NULL);
+    size_t word = 0, variable = 0;
+    for (char *entry = spec + strlen(spec) + 1; entry < spec + size; entry += strlen(entry) + 1)
+        if (word < words) program[word++] = entry;
+        else environment[variable++] = entry;
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0) fail("opening /dev/null as stdin", NULL);
     if (null != STDIN_FILENO) close(null);
-    char *arguments[] = { "/bin/sh", "-c", spec, NULL };
-    execve(arguments[0], arguments, environment);
-    fail("starting", arguments[0]);
+    environ = environment; /* the task's own PATH finds its program */
+    exec_task(program);
     return 127;
 }
 
@@ -360,8 +378,7 @@ static void init(struct sock_fprog *seccomp)
     {
         if (seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, seccomp, 0, 0) != 0) fail("installing the seccomp filter", NULL);
         if (!options.program) run_task();
-        execvp(options.program[0], options.program);
-        fail("starting", options.program[0]);
+        exec_task(options.program);
     }
     for (;;)
     {
@@ -466,7 +483,6 @@ int main(int argc, char **argv)
     if (options.netns) enter_network(options.netns);
     if (options.root) sandbox(executor);
     if (options.seccomp || options.user) invalid("reading the arguments: --seccomp and --user need --root", NULL);
-    execvp(options.program[0], options.program);
-    fail("starting", options.program[0]);
+    exec_task(options.program);
     return 127;
 }
