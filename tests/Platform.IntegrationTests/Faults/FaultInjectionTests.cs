@@ -152,7 +152,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         {
             foreach (var id in ids.Except(claims.Keys))
                 if ((await platform.GetTaskAsync(id))["state"]!.GetValue<string>() == "RUNNING")
-                    claims[id] = await ExecutorOfAsync(id);
+                    claims[id] = await platform.ExecutorOfAsync(id);
             await Task.Delay(100);
         }
         Assert.Equal(ids.Count, claims.Count);
@@ -186,7 +186,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         var app = await platform.RegisterAppAsync();
         var id = await platform.RunTaskAsync(app, new { command = "echo attempt; sleep 120", max_attempts = 2 });
         for (var i = 0; i < 100 && (await platform.GetTaskAsync(id))["state"]!.GetValue<string>() != "RUNNING"; i++) await Task.Delay(100);
-        var first = await ExecutorOfAsync(id);
+        var first = await platform.ExecutorOfAsync(id);
         var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == first);
         for (var i = 0; i < 100 && (await platform.GetLogsAsync(id)).Count == 0; i++) await Task.Delay(100); // attempt 1 has printed
 
@@ -234,7 +234,7 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
         await WaitUntilRunningAsync(ids);
         var executors = platform.Services.Where(s => s.Service == "Executor").ToList();
         var claims = new Dictionary<Guid, string>();
-        foreach (var id in ids) claims[id] = await ExecutorOfAsync(id);
+        foreach (var id in ids) claims[id] = await platform.ExecutorOfAsync(id);
 
         // Every executor dies: only the Api, the Schedulers and Retention are left to notice.
         var clock = Stopwatch.StartNew();
@@ -300,12 +300,6 @@ public sealed class FaultInjectionTests(FaultsFixture platform, ITestOutputHelpe
             await Task.Delay(100);
         }
         throw new TimeoutException($"not all of {ids.Count} tasks started\n{platform.DescribeServices()}");
-    }
-
-    private async Task<string> ExecutorOfAsync(Guid id)
-    {
-        var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
-        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
     }
 
     [Fact]

@@ -235,6 +235,13 @@ public class PlatformFixture : IAsyncLifetime
     public async Task<JsonArray> GetLogsAsync(Guid id) =>
         JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}/logs?limit=10000"))!["resources"]!.AsArray();
 
+    /// <summary>The executor that claimed the task last, from its history.</summary>
+    public async Task<string> ExecutorOfAsync(Guid id)
+    {
+        var events = JsonNode.Parse(await Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
+        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
+    }
+
     /// <summary>Stops every running process of a service gracefully (SIGTERM), as an operator would, and forgets it.</summary>
     public async Task<int> StopAllAsync(string service)
     {

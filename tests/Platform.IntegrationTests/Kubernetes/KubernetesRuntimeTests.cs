@@ -177,7 +177,7 @@ public sealed class KubernetesRuntimeTests(KubernetesFixture platform, ITestOutp
         var app = await platform.RegisterAppAsync();
         var id = await platform.RunTaskAsync(app, new { command = "echo before; sleep 6; echo after; exit 7" });
         await WaitForLineAsync(id, "before");
-        var executor = await ExecutorOfAsync(id);
+        var executor = await platform.ExecutorOfAsync(id);
         var victim = platform.Services.Single(s => s.Environment.GetValueOrDefault("Executor__Name") == executor);
         // A Pod of this executor for a task the platform does not know: what a crash between create and record leaves.
         var stray = await CreateStrayPodAsync(executor);
@@ -260,12 +260,6 @@ public sealed class KubernetesRuntimeTests(KubernetesFixture platform, ITestOutp
         var response = await client.PostAsync($"/api/v1/namespaces/{KubernetesTestServer.Namespace}/pods", new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return name;
-    }
-
-    private async Task<string> ExecutorOfAsync(Guid id)
-    {
-        var events = JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
-        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
     }
 
     private async Task WaitForLineAsync(Guid id, string line)

@@ -47,15 +47,9 @@ public sealed class SandboxTests(PlatformFixture platform)
         foreach (var group in (List<Guid>[])[printing, missing])
         {
             var executors = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var id in group) executors.Add(await ExecutorOfAsync(id));
+            foreach (var id in group) executors.Add(await platform.ExecutorOfAsync(id));
             Assert.Equal([PlatformFixture.ExecutorA, PlatformFixture.ExecutorB], executors);
         }
-    }
-
-    private async Task<string> ExecutorOfAsync(Guid id)
-    {
-        var events = System.Text.Json.Nodes.JsonNode.Parse(await platform.Api.GetStringAsync($"/v3/tasks/{id}/events"))!["resources"]!.AsArray();
-        return events.Last(e => e!["type"]!.GetValue<string>() == "task_claimed")!["data"]!["executor"]!.GetValue<string>();
     }
 
     [Fact]
