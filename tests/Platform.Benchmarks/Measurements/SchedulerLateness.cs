@@ -76,16 +76,17 @@ public sealed class SchedulerLateness(PlatformClient platform, BenchmarkServers 
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync())
             {
+                var taskId = reader.GetGuid(0);
                 var occurrence = reader.GetFieldValue<DateTimeOffset>(1);
-                if (RunTaskTap.FirstArrival(reader.GetGuid(0), tap, second) is { } published)
+                if (RunTaskTap.FirstArrival(taskId, tap, second) is { } published)
                 {
-                    if (tap.Arrivals.TryGetValue(reader.GetGuid(0), out var one) && second.Arrivals.TryGetValue(reader.GetGuid(0), out var other))
+                    if (tap.Arrivals.TryGetValue(taskId, out var one) && second.Arrivals.TryGetValue(taskId, out var other))
                         tapsApart.Add(Math.Abs((one - other).TotalMilliseconds));
                     var late = (published - occurrence).TotalMilliseconds;
                     lateness.Add(late);
                     var inBurst = occurrence.Second % CronPlan.PeriodSeconds == CronPlan.BurstSecond;
                     (inBurst ? burst : spread).Add(late);
-                    if (tap.SentTimes.TryGetValue(reader.GetGuid(0), out var sent) || second.SentTimes.TryGetValue(reader.GetGuid(0), out sent))
+                    if (tap.SentTimes.TryGetValue(taskId, out var sent) || second.SentTimes.TryGetValue(taskId, out sent))
                     {
                         (inBurst ? burstToPublish : spreadToPublish).Add((sent - occurrence).TotalMilliseconds);
                         (inBurst ? burstPublishToArrival : spreadPublishToArrival).Add((published - sent).TotalMilliseconds);

@@ -20,7 +20,8 @@
  * then its environment's NAME=value entries, each ended by a NUL byte, up to end of file; the program is found
  * on that environment's PATH and runs with exactly that environment and stdin on /dev/null. So a sandbox can be
  * made before its task is known (Sandbox.cs keeps a few ready), and the task's variables, its app's secrets
- * among them, are never in any process's arguments or environment but the task's own. End of file with nothing read ends the sandbox.
+ * among them, are never in any process's arguments or environment but the task's own. End of file with
+ * nothing read ends the sandbox.
  *
  * The processes: the monitor (the executor's child, outside the namespaces) waits for init and exits with
  * its status, and kills it if the executor goes away; init (PID 1 of the task's namespace, the task user)
