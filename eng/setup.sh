@@ -29,8 +29,10 @@ install_packages() {
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v socat >/dev/null || missing+=(socat)
   ls /usr/lib/*/libseccomp.so.2 >/dev/null 2>&1 || missing+=(libseccomp2)
-  # The executor's sandbox launcher is C, compiled with the executor (without it tasks start more slowly).
+  # The executor's sandbox launcher is C, compiled with the executor (without it tasks start more slowly),
+  # against musl where it is installed (its static start costs half of glibc's).
   command -v cc >/dev/null || missing+=(gcc libc6-dev)
+  command -v musl-gcc >/dev/null || missing+=(musl-tools)
   # The CLI's terminal test drives it in a real terminal (send-keys, capture-pane).
   command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
